@@ -1,0 +1,33 @@
+/**
+ * FileIO: the only way floe touches storage. Paths are URIs as stored in metadata
+ * (`file:///abs`, `/abs`, `s3://bucket/key`, …); each implementation says which it serves.
+ */
+export interface FileInfo {
+  /** The path as the implementation lists it (canonical form of its scheme). */
+  path: string;
+  size: number;
+  /** Last modification time, ms since epoch. */
+  mtimeMs: number;
+}
+
+export interface FileIO {
+  /** Reads a whole file; throws NotFoundError when it does not exist. */
+  read(path: string): Promise<Uint8Array>;
+  /** Creates or replaces a file. Local implementations write to a temp name and rename. */
+  write(path: string, data: Uint8Array): Promise<void>;
+  /** Creates a file only if absent; returns false (writing nothing) when it already exists. */
+  writeIfAbsent(path: string, data: Uint8Array): Promise<boolean>;
+  /** Size and mtime, or null when the file does not exist. */
+  stat(path: string): Promise<FileInfo | null>;
+  /** Deletes a file; deleting a missing file is not an error. */
+  delete(path: string): Promise<void>;
+  /** Every file under a prefix (recursively). */
+  list(prefix: string): AsyncIterable<FileInfo>;
+  /**
+   * A path on this machine's file system holding the file's bytes, so that DuckDB can read it
+   * directly. Local storage returns the file itself; remote storage downloads to a cache.
+   */
+  localPath(path: string): Promise<string>;
+  /** Where new files for `path` should be staged locally before `commitLocal` uploads them. */
+  stagingPath?(path: string): string;
+}
