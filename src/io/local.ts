@@ -1,0 +1,128 @@
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { IoError, NotFoundError, ValidationError } from '../errors.js';
+import type { FileInfo, FileIO } from './file-io.js';
+import { isUnder, toLocalPath } from './paths.js';
+
+export interface LocalFileIOOptions {
+  /** When set, every path must lie under this folder (hostile paths with `..` are refused). */
+  root?: string;
+}
+
+/** FileIO over the local file system: atomic replace by rename, put-if-absent by hard link. */
+export class LocalFileIO implements FileIO {
+  private readonly root: string | undefined;
+
+  constructor(options: LocalFileIOOptions = {}) {
+    this.root = options.root ? resolve(options.root) : undefined;
+  }
+
+  private local(path: string): string {
+    const p = resolve(toLocalPath(path));
+    if (this.root && !isUnder(p, this.root)) throw new ValidationError(`path ${path} is outside the warehouse ${this.root}`);
+    return p;
+  }
+
+  async read(path: string): Promise<Uint8Array> {
+    const p = this.local(path);
+    try {
+      return new Uint8Array(await readFile(p));
+    } catch (e) {
+      throw fsError(e, path, 'read');
+    }
+  }
+
+  async write(path: string, data: Uint8Array): Promise<void> {
+    const p = this.local(path);
+    const tmp = `${p}.${randomBytes(6).toString('hex')}.tmp`;
+    try {
+      await mkdir(dirname(p), { recursive: true });
+      await writeFile(tmp, data);
+      await rename(tmp, p);
+    } catch (e) {
+      await unlink(tmp).catch(() => undefined);
+      throw fsError(e, path, 'write');
+    }
+  }
+
+  async writeIfAbsent(path: string, data: Uint8Array): Promise<boolean> {
+    const p = this.local(path);
+    const tmp = `${p}.${randomBytes(6).toString('hex')}.tmp`;
+    try {
+      await mkdir(dirname(p), { recursive: true });
+      const fh = await open(tmp, 'wx');
+      try {
+        await fh.writeFile(data);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      // link() fails with EEXIST when the name is taken: exactly one concurrent writer wins,
+      // and readers never see a partly written file.
+      await link(tmp, p);
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw fsError(e, path, 'write');
+    } finally {
+      await unlink(tmp).catch(() => undefined);
+    }
+  }
+
+  async stat(path: string): Promise<FileInfo | null> {
+    const p = this.local(path);
+    try {
+      const s = await stat(p);
+      if (!s.isFile()) return null;
+      return { path: p, size: s.size, mtimeMs: s.mtimeMs };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
+      throw fsError(e, path, 'stat');
+    }
+  }
+
+  async delete(path: string): Promise<void> {
+    const p = this.local(path);
+    try {
+      await unlink(p);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw fsError(e, path, 'delete');
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<FileInfo> {
+    const root = this.local(prefix);
+    const walk = async function* (dir: string): AsyncGenerator<FileInfo> {
+      let names;
+      try {
+        names = await readdir(dir, { withFileTypes: true });
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'ENOTDIR') return;
+        throw fsError(e, dir, 'list');
+      }
+      for (const d of names) {
+        const p = join(dir, d.name);
+        if (d.isDirectory()) yield* walk(p);
+        else if (d.isFile()) {
+          const s = await stat(p).catch(() => null);
+          if (s) yield { path: p, size: s.size, mtimeMs: s.mtimeMs };
+        }
+      }
+    };
+    yield* walk(root);
+  }
+
+  async localPath(path: string): Promise<string> {
+    return this.local(path);
+  }
+}
+
+function fsError(e: unknown, path: string, op: string): Error {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return new NotFoundError(`file ${path} does not exist`);
+  if (code === 'EACCES' || code === 'EPERM') return new IoError(`permission denied to ${op} ${path}`, { cause: e });
+  return new IoError(`cannot ${op} ${path}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+}
