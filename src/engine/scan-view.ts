@@ -1,0 +1,149 @@
+import type { FileIO } from '../io/file-io.js';
+import { FileContent } from '../manifest/types.js';
+import { fromJsonValue } from '../spec/values.js';
+import type { NestedField, Schema } from '../spec/types.js';
+import { isPrimitive } from '../spec/schema.js';
+import type { FileScanTask } from '../table/scan.js';
+import type { PathResolver } from '../table/manifest-reader.js';
+import { quoteIdent, quoteString } from './duckdb.js';
+import { duckdbType, sqlLiteral } from './types.js';
+
+/** Extra columns of a scan with row ids: the data file's path as stored, and the row's position. */
+export const ROW_FILE = '__floe_file';
+export const ROW_POS = '__floe_pos';
+
+/** spec: reserved field ids of position delete files. */
+export const POS_FILE_PATH_ID = 2147483546;
+export const POS_POS_ID = 2147483545;
+
+/**
+ * Builds the DuckDB SELECT that reads planned tasks as the table's rows.
+ * Columns are matched by Iceberg field id (read_parquet's `schema` map), so renamed columns read
+ * their data and dropped-then-re-added columns never read the old data; a column missing from a
+ * file reads as its `initial-default` or NULL. Deletes are anti-joins: position deletes on
+ * (file, row number), equality deletes on the equality columns, both gated by sequence numbers.
+ */
+export async function scanSql(
+  schema: Schema,
+  tasks: FileScanTask[],
+  io: FileIO,
+  resolve: PathResolver,
+  options: { rowIds?: boolean } = {},
+): Promise<string> {
+  const columns = schema.fields;
+  const rowIds = options.rowIds === true;
+  const projection =
+    columns.map((f) => quoteIdent(f.name)).join(', ') + (rowIds ? `, __path AS ${ROW_FILE}, file_row_number AS ${ROW_POS}` : '');
+  if (tasks.length === 0) {
+    const nulls = columns.map((f) => `${sqlLiteral(f.type, null)} AS ${quoteIdent(f.name)}`);
+    if (rowIds) nulls.push(`CAST(NULL AS VARCHAR) AS ${ROW_FILE}`, `CAST(NULL AS BIGINT) AS ${ROW_POS}`);
+    return `SELECT ${nulls.join(', ') || '1 AS "_"'} WHERE false`;
+  }
+  const local = new Map<string, string>();
+  for (const t of tasks) {
+    local.set(t.file.file_path, await io.localPath(resolve(t.file.file_path)));
+    for (const d of t.deletes) {
+      if (!local.has(d.file.file_path)) local.set(d.file.file_path, await io.localPath(resolve(d.file.file_path)));
+    }
+  }
+  const dataFiles = `[${tasks.map((t) => quoteString(local.get(t.file.file_path)!)).join(', ')}]`;
+  const schemaMap = schemaMapOption(columns);
+  const withDeletes = tasks.some((t) => t.deletes.length > 0);
+  if (!withDeletes && !rowIds) {
+    return `SELECT ${projection} FROM read_parquet(${dataFiles}, schema = ${schemaMap})`;
+  }
+
+  // Data files with their original path; each delete file applies exactly to the data files
+  // planning attached it to (sequence numbers and partitions were checked there).
+  const fileRows = tasks.map((t) => `(${quoteString(local.get(t.file.file_path)!)}, ${quoteString(t.file.file_path)})`);
+  const ctes: string[] = [
+    `__files(__local, __path) AS (VALUES ${fileRows.join(', ')})`,
+    `__data AS (SELECT d.*, f.__path FROM read_parquet(${dataFiles}, schema = ${schemaMap}, filename = true, file_row_number = true) d JOIN __files f ON d.filename = f.__local)`,
+  ];
+  const conditions: string[] = [];
+
+  const posDeletes = uniqueDeletes(tasks, FileContent.PositionDeletes);
+  if (posDeletes.length > 0) {
+    const files = `[${posDeletes.map((d) => quoteString(local.get(d.file.file_path)!)).join(', ')}]`;
+    ctes.push(`__pos_pairs(__dlocal, __path) AS (VALUES ${pairRows(tasks, FileContent.PositionDeletes, local).join(', ')})`);
+    ctes.push(
+      `__pos AS (SELECT file_path, pos, filename AS __dlocal FROM read_parquet(${files}, schema = map {${POS_FILE_PATH_ID}: {name: 'file_path', type: 'VARCHAR', default_value: NULL}, ${POS_POS_ID}: {name: 'pos', type: 'BIGINT', default_value: NULL}}, filename = true))`,
+    );
+    conditions.push(
+      `NOT EXISTS (SELECT 1 FROM __pos p JOIN __pos_pairs m ON m.__dlocal = p.__dlocal AND m.__path = p.file_path WHERE p.file_path = __data.__path AND p.pos = __data.file_row_number)`,
+    );
+  }
+
+  const eqDeletes = uniqueDeletes(tasks, FileContent.EqualityDeletes);
+  const byIds = new Map<string, typeof eqDeletes>();
+  for (const d of eqDeletes) {
+    const key = (d.file.equality_ids ?? []).join(',');
+    const list = byIds.get(key);
+    if (list) list.push(d);
+    else byIds.set(key, [d]);
+  }
+  let n = 0;
+  for (const [key, group] of byIds) {
+    const ids = key.split(',').filter((s) => s.length > 0).map(Number);
+    const fields = ids.map((id) => columns.find((f) => f.id === id));
+    if (ids.length === 0 || fields.some((f) => f === undefined)) continue;
+    const eqFields = fields as NestedField[];
+    const name = `__eq${n++}`;
+    const inGroup = new Set(group.map((d) => d.file.file_path));
+    const files = `[${group.map((d) => quoteString(local.get(d.file.file_path)!)).join(', ')}]`;
+    ctes.push(
+      `${name}_pairs(__dlocal, __path) AS (VALUES ${pairRows(tasks, FileContent.EqualityDeletes, local, inGroup).join(', ')})`,
+    );
+    ctes.push(
+      `${name} AS (SELECT e.*, e.filename AS __dlocal FROM read_parquet(${files}, schema = ${schemaMapOption(eqFields)}, filename = true) e)`,
+    );
+    const match = eqFields
+      .map((f) => `e.${quoteIdent(f.name)} IS NOT DISTINCT FROM __data.${quoteIdent(f.name)}`)
+      .join(' AND ');
+    conditions.push(
+      `NOT EXISTS (SELECT 1 FROM ${name} e JOIN ${name}_pairs m ON m.__dlocal = e.__dlocal WHERE m.__path = __data.__path AND ${match})`,
+    );
+  }
+  if (conditions.length === 0) conditions.push('true');
+  return `WITH ${ctes.join(',\n')} SELECT ${projection} FROM __data WHERE ${conditions.join(' AND ')}`;
+}
+
+/** (delete file, data file) pairs as VALUES rows: which deletes apply to which data file. */
+function pairRows(
+  tasks: FileScanTask[],
+  content: FileContent,
+  local: Map<string, string>,
+  only?: Set<string>,
+): string[] {
+  const rows: string[] = [];
+  for (const t of tasks) {
+    for (const d of t.deletes) {
+      if (d.file.content !== content || (only && !only.has(d.file.file_path))) continue;
+      rows.push(`(${quoteString(local.get(d.file.file_path)!)}, ${quoteString(t.file.file_path)})`);
+    }
+  }
+  return rows;
+}
+
+function uniqueDeletes(tasks: FileScanTask[], content: FileContent): FileScanTask['deletes'] {
+  const seen = new Map<string, FileScanTask['deletes'][number]>();
+  for (const t of tasks) {
+    for (const d of t.deletes) {
+      if (d.file.content === content && !seen.has(d.file.file_path)) seen.set(d.file.file_path, d);
+    }
+  }
+  return [...seen.values()];
+}
+
+/** read_parquet's `schema` option: field id → {name, DuckDB type, default for missing columns}. */
+function schemaMapOption(fields: NestedField[]): string {
+  const entries = fields.map((f) => {
+    const dflt = f['initial-default'];
+    const value =
+      dflt === undefined || dflt === null || !isPrimitive(f.type)
+        ? 'NULL'
+        : sqlLiteral(f.type, fromJsonValue(f.type, dflt));
+    return `${f.id}: {name: ${quoteString(f.name)}, type: ${quoteString(duckdbType(f.type))}, default_value: ${value}}`;
+  });
+  return `map {${entries.join(', ')}}`;
+}
