@@ -1,0 +1,147 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve as resolvePath } from 'node:path';
+import type { Catalog, CreateTableOptions } from './catalog/catalog.js';
+import { SqliteCatalog } from './catalog/sqlite.js';
+import { DuckDBEngine, quoteIdent, quoteString, type EngineOptions, type QueryResult } from './engine/duckdb.js';
+import { duckdbType } from './engine/types.js';
+import { writeDataFiles } from './engine/writer.js';
+import type { FileIO } from './io/file-io.js';
+import { LocalFileIO } from './io/local.js';
+import { stringifyJson } from './spec/json.js';
+import type { TableIdentifier } from './spec/types.js';
+import { parseScript } from './sql/parser.js';
+import { SqlSession, type StatementResult } from './sql/session.js';
+import { newTableContext, Table, type TableContext } from './table/table.js';
+import { ValidationError } from './errors.js';
+
+export interface WarehouseOptions {
+  /** Folder holding `catalog.db` and the tables (default `./warehouse`). */
+  warehouse?: string;
+  /** Catalog name recorded in the JDBC tables (default `floe`). */
+  catalogName?: string;
+  /** Bring your own pieces instead of the embedded defaults. */
+  catalog?: Catalog;
+  io?: FileIO;
+  engine?: EngineOptions;
+}
+
+/**
+ * One warehouse: a catalog, storage and the embedded engine, opened from one options object.
+ * The CLI is a thin layer over this class.
+ */
+export class Warehouse {
+  readonly session: SqlSession;
+  private readonly tableContext: TableContext;
+
+  private constructor(
+    readonly root: string,
+    readonly catalog: Catalog,
+    readonly io: FileIO,
+    readonly engine: DuckDBEngine,
+  ) {
+    this.tableContext = newTableContext(catalog, io);
+    this.session = new SqlSession({ catalog, io, engine, tables: this.tableContext });
+  }
+
+  static async open(options: WarehouseOptions = {}): Promise<Warehouse> {
+    const root = resolvePath(options.warehouse ?? process.env['FLOE_WAREHOUSE'] ?? './warehouse');
+    const io = options.io ?? new LocalFileIO();
+    let catalog: Catalog;
+    if (options.catalog) catalog = options.catalog;
+    else {
+      await mkdir(root, { recursive: true });
+      catalog = new SqliteCatalog({ warehouse: root, io, catalogName: options.catalogName ?? 'floe' });
+    }
+    const engine = await DuckDBEngine.create(options.engine);
+    return new Warehouse(root, catalog, io, engine);
+  }
+
+  /** Runs a script (statements separated by `;`) and returns the last statement's result. */
+  async sql(text: string): Promise<StatementResult> {
+    const results = await this.session.execute(text);
+    const last = results[results.length - 1];
+    if (!last) throw new ValidationError('no SQL statement given');
+    return last;
+  }
+
+  /** Runs a script and returns every statement's result in order. */
+  async sqlAll(text: string): Promise<StatementResult[]> {
+    return this.session.execute(text);
+  }
+
+  /** Rows of a query as objects keyed by column name (column order kept). */
+  async rows(text: string): Promise<Record<string, unknown>[]> {
+    const r = await this.sql(text);
+    return r.rows.map((row) => Object.fromEntries(r.columns.map((c, i) => [c.name, row[i]])));
+  }
+
+  /** Streams a single query's rows in chunks, for results too large to hold in memory. */
+  async *stream(text: string): AsyncGenerator<QueryResult> {
+    const stmts = parseScript(text);
+    if (stmts.length !== 1 || stmts[0]!.kind !== 'query') throw new ValidationError('stream() takes exactly one query');
+    yield* this.session.stream(stmts[0]!.query);
+  }
+
+  async loadTable(name: string | TableIdentifier): Promise<Table> {
+    const id = typeof name === 'string' ? this.session.identifier(name.split('.')) : name;
+    return new Table(this.tableContext, await this.catalog.loadTable(id));
+  }
+
+  async createNamespace(name: string | string[], properties: Record<string, string> = {}): Promise<void> {
+    await this.catalog.createNamespace(typeof name === 'string' ? name.split('.') : name, properties);
+  }
+
+  async createTable(name: string | TableIdentifier, options: CreateTableOptions): Promise<Table> {
+    const id = typeof name === 'string' ? this.session.identifier(name.split('.')) : name;
+    return new Table(this.tableContext, await this.catalog.createTable(id, options));
+  }
+
+  /**
+   * Appends rows (objects keyed by column name) to a table in one commit. Values are converted to
+   * the column types (numbers, bigints, strings, ISO dates/timestamps, booleans).
+   */
+  async appendRows(table: Table | string, rows: Record<string, unknown>[], options: { branch?: string } = {}): Promise<Table> {
+    const t = typeof table === 'string' ? await this.loadTable(table) : table;
+    if (rows.length === 0) return t;
+    const dir = await mkdtemp(join(tmpdir(), 'floe-rows-'));
+    try {
+      const file = join(dir, 'rows.ndjson');
+      await writeFile(file, rows.map((r) => stringifyJson(normaliseRow(r))).join('\n'));
+      const schema = t.schema();
+      const columns = schema.fields.map((f) => `${quoteString(f.name)}: ${quoteString(duckdbType(f.type))}`).join(', ');
+      const source = `SELECT ${schema.fields.map((f) => quoteIdent(f.name)).join(', ')} FROM read_json(${quoteString(file)}, format = 'newline_delimited', columns = {${columns}})`;
+      const files = await writeDataFiles(this.engine, this.io, writeTarget(t), source);
+      return await t.newTransaction().appendFiles(files, { ownsFiles: true, ...(options.branch ? { branch: options.branch } : {}) }).commit();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** Writes the rows of a DuckDB query as data files of the table (not yet committed). */
+  async writeFiles(table: Table, query: string): Promise<import('./manifest/types.js').DataFile[]> {
+    return writeDataFiles(this.engine, this.io, writeTarget(table), query);
+  }
+
+  async close(): Promise<void> {
+    this.engine.close();
+    await this.catalog.close();
+  }
+}
+
+function writeTarget(t: Table): Parameters<typeof writeDataFiles>[2] {
+  return { schema: t.schema(), spec: t.spec(), sortOrder: t.sortOrder(), location: t.location, properties: t.properties };
+}
+
+function normaliseRow(r: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(r)) {
+    out[k] = v instanceof Date ? v.toISOString() : v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v;
+  }
+  return out;
+}
+
+/** Opens a warehouse (see WarehouseOptions). */
+export function openWarehouse(options: WarehouseOptions = {}): Promise<Warehouse> {
+  return Warehouse.open(options);
+}
