@@ -1,0 +1,45 @@
+import { Command, CommanderError } from 'commander';
+import type { CliIO, GlobalOptions } from './context.js';
+import { registerDescribe } from './describe.js';
+import { reportError } from './errors.js';
+import { registerHistory } from './history.js';
+import { registerRollback } from './rollback.js';
+import { registerSql } from './sql.js';
+import { registerTables } from './tables.js';
+
+/** Runs the CLI with `argv` (as process.argv); returns the exit status. */
+export async function main(argv: string[], io: CliIO = defaultIO()): Promise<number> {
+  const program = new Command();
+  program
+    .name('floe')
+    .description('a transactional Apache Iceberg lakehouse on your laptop')
+    .option('-w, --warehouse <dir>', 'warehouse folder (env FLOE_WAREHOUSE, default ./warehouse)')
+    .option('--format <format>', 'output: table | json | csv (table on a terminal)')
+    .option('--debug', 'print stack traces with errors')
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .showHelpAfterError(false);
+  const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+  registerSql(program, io, globals);
+  registerTables(program, io, globals);
+  registerDescribe(program, io, globals);
+  registerHistory(program, io, globals);
+  registerRollback(program, io, globals);
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.exitCode === 0 ? 0 : 64;
+    }
+    return reportError(err, argv.includes('--debug'), io.err);
+  }
+}
+
+function defaultIO(): CliIO {
+  return {
+    out: (s) => process.stdout.write(s),
+    err: (s) => process.stderr.write(s),
+    isTty: Boolean(process.stdout.isTTY),
+  };
+}
