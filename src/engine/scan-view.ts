@@ -1,7 +1,7 @@
 import type { FileIO } from '../io/file-io.js';
 import { FileContent } from '../manifest/types.js';
 import { fromJsonValue } from '../spec/values.js';
-import type { NestedField, Schema } from '../spec/types.js';
+import type { NestedField, PartitionSpec, Schema } from '../spec/types.js';
 import { isPrimitive } from '../spec/schema.js';
 import type { FileScanTask } from '../table/scan.js';
 import type { PathResolver } from '../table/manifest-reader.js';
@@ -28,7 +28,7 @@ export async function scanSql(
   tasks: FileScanTask[],
   io: FileIO,
   resolve: PathResolver,
-  options: { rowIds?: boolean } = {},
+  options: { rowIds?: boolean; specs?: PartitionSpec[] } = {},
 ): Promise<string> {
   const columns = schema.fields;
   const rowIds = options.rowIds === true;
@@ -46,11 +46,17 @@ export async function scanSql(
       if (!local.has(d.file.file_path)) local.set(d.file.file_path, await io.localPath(resolve(d.file.file_path)));
     }
   }
-  const dataFiles = `[${tasks.map((t) => quoteString(local.get(t.file.file_path)!)).join(', ')}]`;
-  const schemaMap = schemaMapOption(columns);
+  const groups = identityGroups(columns, tasks, options.specs ?? []);
+  const readData = (extra: string): string =>
+    groups
+      .map((g) => {
+        const files = `[${g.tasks.map((t) => quoteString(local.get(t.file.file_path)!)).join(', ')}]`;
+        return `SELECT * FROM read_parquet(${files}, schema = ${schemaMapOption(columns, g.defaults)}${extra})`;
+      })
+      .join(' UNION ALL ');
   const withDeletes = tasks.some((t) => t.deletes.length > 0);
   if (!withDeletes && !rowIds) {
-    return `SELECT ${projection} FROM read_parquet(${dataFiles}, schema = ${schemaMap})`;
+    return `SELECT ${projection} FROM (${readData('')})`;
   }
 
   // Data files with their original path; each delete file applies exactly to the data files
@@ -58,7 +64,7 @@ export async function scanSql(
   const fileRows = tasks.map((t) => `(${quoteString(local.get(t.file.file_path)!)}, ${quoteString(t.file.file_path)})`);
   const ctes: string[] = [
     `__files(__local, __path) AS (VALUES ${fileRows.join(', ')})`,
-    `__data AS (SELECT d.*, f.__path FROM read_parquet(${dataFiles}, schema = ${schemaMap}, filename = true, file_row_number = true) d JOIN __files f ON d.filename = f.__local)`,
+    `__data AS (SELECT d.*, f.__path FROM (${readData(', filename = true, file_row_number = true')}) d JOIN __files f ON d.filename = f.__local)`,
   ];
   const conditions: string[] = [];
 
@@ -135,15 +141,41 @@ function uniqueDeletes(tasks: FileScanTask[], content: FileContent): FileScanTas
   return [...seen.values()];
 }
 
-/** read_parquet's `schema` option: field id → {name, DuckDB type, default for missing columns}. */
-function schemaMapOption(fields: NestedField[]): string {
+/**
+ * Tasks grouped by the values their identity partitions give to columns the data files may lack
+ * (spec: "Column Projection" — a missing identity-partitioned column reads its partition value).
+ */
+function identityGroups(columns: NestedField[], tasks: FileScanTask[], specs: PartitionSpec[]): { defaults: Map<number, string>; tasks: FileScanTask[] }[] {
+  const byKey = new Map<string, { defaults: Map<number, string>; tasks: FileScanTask[] }>();
+  for (const t of tasks) {
+    const defaults = new Map<number, string>();
+    const spec = specs.find((s) => s['spec-id'] === t.specId);
+    for (const pf of spec?.fields ?? []) {
+      if (pf.transform !== 'identity') continue;
+      const col = columns.find((c) => c.id === pf['source-id']);
+      const v = t.file.partition[pf.name];
+      if (!col || !isPrimitive(col.type) || v === undefined || v === null) continue;
+      defaults.set(col.id, sqlLiteral(col.type, v));
+    }
+    const key = [...defaults].map(([k, v]) => `${k}=${v}`).join('|');
+    const g = byKey.get(key);
+    if (g) g.tasks.push(t);
+    else byKey.set(key, { defaults, tasks: [t] });
+  }
+  return [...byKey.values()];
+}
+
+/**
+ * read_parquet's `schema` option: field id → {name, DuckDB type, value for files without the
+ * column}. Defaults travel as VARCHAR (one map value type) and DuckDB casts them to the column type.
+ */
+function schemaMapOption(fields: NestedField[], overrides: Map<number, string> = new Map()): string {
   const entries = fields.map((f) => {
     const dflt = f['initial-default'];
-    const value =
-      dflt === undefined || dflt === null || !isPrimitive(f.type)
-        ? 'NULL'
-        : sqlLiteral(f.type, fromJsonValue(f.type, dflt));
-    return `${f.id}: {name: ${quoteString(f.name)}, type: ${quoteString(duckdbType(f.type))}, default_value: ${value}}`;
+    const literal =
+      overrides.get(f.id) ??
+      (dflt === undefined || dflt === null || !isPrimitive(f.type) ? 'NULL' : sqlLiteral(f.type, fromJsonValue(f.type, dflt)));
+    return `${f.id}: {name: ${quoteString(f.name)}, type: ${quoteString(duckdbType(f.type))}, default_value: CAST(${literal} AS VARCHAR)}`;
   });
   return `map {${entries.join(', ')}}`;
 }

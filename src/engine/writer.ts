@@ -8,7 +8,7 @@ import type { FileIO } from '../io/file-io.js';
 import type { DataFile } from '../manifest/types.js';
 import { FileContent } from '../manifest/types.js';
 import { partitionPath } from '../spec/partition.js';
-import { findField, isPrimitive } from '../spec/schema.js';
+import { findField, isPrimitive, typeToString } from '../spec/schema.js';
 import { parseTransform } from '../spec/transforms.js';
 import type { NestedField, PartitionSpec, Schema, SortOrder } from '../spec/types.js';
 import { ValidationError } from '../errors.js';
@@ -161,13 +161,24 @@ async function insertProjection(
       `INSERT has ${sourceCols.length} column(s) but ${columns ? 'the column list names' : 'the table has'} ${targets.length}`,
     );
   }
+  // DuckDB types an all-NULL VALUES column as INTEGER: such columns fit any target type.
+  const mismatched = schema.fields.filter((f) => {
+    const i = targets.indexOf(f);
+    return i >= 0 && !castable(f, sourceCols[i]!.type);
+  });
+  let allNull = new Set<string>();
+  if (mismatched.length > 0) {
+    const names = mismatched.map((f) => sourceCols[targets.indexOf(f)]!.name);
+    const probe = await engine.query(`SELECT ${names.map((n) => `bool_and(${quoteIdent(n)} IS NULL)`).join(', ')} FROM (${sourceSql}) AS __src`);
+    allNull = new Set(names.filter((_, k) => probe.rows[0]?.[k] !== false));
+  }
   return schema.fields
     .map((field) => {
       const i = targets.indexOf(field);
       let expr: string;
       if (i >= 0) {
         const src = sourceCols[i]!;
-        checkCastable(field, src.type);
+        if (!allNull.has(src.name)) checkCastable(field, src.type);
         expr = `CAST(__src.${quoteIdent(src.name)} AS ${duckdbType(field.type)})`;
       } else {
         const dflt = field['write-default'];
@@ -185,15 +196,21 @@ async function insertProjection(
     .join(', ');
 }
 
-/** Source types that never convert to a column type (e.g. a DATE into an INTEGER column). */
 function checkCastable(field: NestedField, sourceType: string): void {
+  if (!castable(field, sourceType)) {
+    throw new ValidationError(`type mismatch: cannot write ${sourceType} into column '${field.name}' of type ${typeToString(field.type)}`);
+  }
+}
+
+/** Source types that never convert to a column type (e.g. a DATE into an INTEGER column). */
+function castable(field: NestedField, sourceType: string): boolean {
   const src = sourceType.toUpperCase();
-  if (src === 'VARCHAR' || src === '"NULL"' || src === 'NULL') return;
+  if (src === 'VARCHAR' || src === '"NULL"' || src === 'NULL') return true;
   const numeric = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|DECIMAL)/.test(src);
   const temporal = /^(DATE|TIMESTAMP|TIME)/.test(src);
   const t = field.type;
-  if (!isPrimitive(t)) return;
-  const ok = ((): boolean => {
+  if (!isPrimitive(t)) return true;
+  return ((): boolean => {
     if (t === 'boolean') return src === 'BOOLEAN';
     if (t === 'int' || t === 'long' || t === 'float' || t === 'double' || t.startsWith('decimal')) return numeric;
     if (t === 'date' || t.startsWith('timestamp')) return temporal;
@@ -202,9 +219,6 @@ function checkCastable(field: NestedField, sourceType: string): void {
     if (t === 'uuid') return src === 'UUID';
     return src === 'BLOB';
   })();
-  if (!ok) {
-    throw new ValidationError(`type mismatch: cannot write ${sourceType} into column '${field.name}' of type ${t}`);
-  }
 }
 
 function sortClause(target: WriteTarget): string | undefined {

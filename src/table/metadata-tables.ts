@@ -2,7 +2,7 @@ import type { Cell, Relation } from '../engine/materialize.js';
 import type { DataFile, ManifestFile } from '../manifest/types.js';
 import { EntryStatus } from '../manifest/types.js';
 import { ancestorsOf, currentSnapshot, specById } from '../spec/metadata.js';
-import { transformResultType, parseTransform } from '../spec/transforms.js';
+import { humanTransformValue, transformResultType, parseTransform } from '../spec/transforms.js';
 import { formatValue, fromBinary } from '../spec/values.js';
 import { fieldById, isPrimitive } from '../spec/schema.js';
 import type { PartitionSpec, Schema, Snapshot, TableMetadata } from '../spec/types.js';
@@ -116,8 +116,9 @@ export function partitionText(spec: PartitionSpec | undefined, schema: Schema, p
     const v = partition[f.name];
     const source = fieldById(schema, f['source-id']);
     if (v === null || v === undefined || !source || !isPrimitive(source.type)) return `${f.name}=${v === null || v === undefined ? 'null' : String(v)}`;
-    const type = transformResultType(parseTransform(f.transform), source.type);
-    return `${f.name}=${formatValue(type, v)}`;
+    const t = parseTransform(f.transform);
+    const type = transformResultType(t, source.type);
+    return `${f.name}=${humanTransformValue(t, v) ?? formatValue(type, v)}`;
   });
   return `{${parts.join(', ')}}`;
 }

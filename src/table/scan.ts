@@ -121,6 +121,8 @@ export async function planScan(
   const dataManifests: ManifestFile[] = [];
   const deleteManifests: ManifestFile[] = [];
   for (const m of manifests) {
+    // Live files of every data manifest, pruned or not, from the manifest-list counts.
+    if (m.content === ManifestContent.Data) metrics.dataFilesTotal += m.added_files_count + m.existing_files_count;
     if (!evaluators.forSpec(m.partition_spec_id).manifest(m)) continue;
     (m.content === ManifestContent.Deletes ? deleteManifests : dataManifests).push(m);
   }
@@ -142,7 +144,6 @@ export async function planScan(
     const ev = evaluators.forSpec(m.partition_spec_id);
     for (const e of await reader.entriesOf(m)) {
       if (e.status === EntryStatus.Deleted) continue;
-      metrics.dataFilesTotal++;
       if (!ev.partition(e.data_file.partition) || !ev.metrics(e.data_file)) continue;
       const seq = e.sequence_number ?? 0;
       tasks.push({

@@ -1,0 +1,44 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Warehouse } from '../../src/index.js';
+import { q, tempWarehouse } from '../helpers/warehouse.js';
+
+const run = promisify(execFile);
+const worker = resolve(__dirname, 'append-worker.mjs');
+const built = resolve(__dirname, '../../dist/src/index.js');
+
+let wh: Warehouse;
+let dir: string;
+let dispose: () => Promise<void>;
+beforeAll(async () => {
+  if (!existsSync(built)) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
+  ({ wh, dir, dispose } = await tempWarehouse());
+  await wh.sql('CREATE NAMESPACE db');
+  await wh.sql(`CREATE TABLE db.t (worker INT, seq INT) TBLPROPERTIES ('commit.retry.num-retries' = '30', 'commit.retry.min-wait-ms' = '5', 'commit.retry.max-wait-ms' = '200')`);
+});
+afterAll(async () => dispose());
+
+describe('several OS processes appending to one table', () => {
+  it('loses and duplicates nothing: rows and snapshots equal the acknowledged commits', async () => {
+    const processes = 4;
+    const commits = 12;
+    const results = await Promise.all(
+      Array.from({ length: processes }, (_, w) =>
+        run(process.execPath, [worker, dir, String(w), String(commits)], { timeout: 120_000 }).then(
+          (r) => JSON.parse(r.stdout) as { acked: number; failed: number },
+        ),
+      ),
+    );
+    const acked = results.reduce((a, r) => a + r.acked, 0);
+    expect(acked).toBeGreaterThan(0);
+    expect(await q(wh, 'SELECT count(*) FROM db.t')).toEqual([[acked]]);
+    expect(await q(wh, 'SELECT count(*) FROM (SELECT DISTINCT worker, seq FROM db.t)')).toEqual([[acked]]);
+    expect(await q(wh, 'SELECT count(*) FROM db."t$snapshots"')).toEqual([[acked]]);
+    for (const [w, r] of results.entries()) {
+      expect(await q(wh, `SELECT count(*) FROM db.t WHERE worker = ${w}`)).toEqual([[r.acked]]);
+    }
+  }, 180_000);
+});
