@@ -1,0 +1,173 @@
+/**
+ * `npm run bench`: each figure is a ratio against a baseline measured in the same process and run.
+ * Sizes scale with BENCH_ROWS (default 10M rows), BENCH_FILES / BENCH_SNAPSHOTS (10,000 / 1,000)
+ * and BENCH_COMMITS (5,000). Targets from the issues are printed beside each ratio.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openWarehouse, type Warehouse } from '../src/index.js';
+import { quoteString } from '../src/engine/duckdb.js';
+import type { DataFile } from '../src/manifest/types.js';
+
+const ROWS = Number(process.env['BENCH_ROWS'] ?? 10_000_000);
+const FILES = Number(process.env['BENCH_FILES'] ?? 10_000);
+const SNAPSHOTS = Number(process.env['BENCH_SNAPSHOTS'] ?? 1_000);
+const COMMITS = Number(process.env['BENCH_COMMITS'] ?? 5_000);
+
+async function time<T>(fn: () => Promise<T>): Promise<[number, T]> {
+  const t0 = performance.now();
+  const r = await fn();
+  return [performance.now() - t0, r];
+}
+
+function line(name: string, value: string, target: string): void {
+  console.log(`${name.padEnd(58)} ${value.padStart(16)}   target ${target}`);
+}
+
+const GENERATE = (n: number): string => `SELECT range AS l_orderkey, (range % 200000)::INT AS l_partkey,
+    (range % 7)::INT AS l_linenumber, ((range * 7) % 5000 / 100.0)::DECIMAL(12, 2) AS l_quantity,
+    ((range * 13) % 1000000 / 10.0)::DECIMAL(12, 2) AS l_extendedprice, ((range % 11) / 100.0)::DECIMAL(12, 2) AS l_discount,
+    CASE range % 3 WHEN 0 THEN 'A' WHEN 1 THEN 'N' ELSE 'R' END AS l_returnflag,
+    CASE range % 2 WHEN 0 THEN 'F' ELSE 'O' END AS l_linestatus,
+    (DATE '1994-01-01' + (range % 365)::INT) AS l_shipdate
+  FROM range(${n})`;
+
+async function ingestAndQuery(wh: Warehouse, dir: string): Promise<void> {
+  console.log(`\n# ingest and query (${ROWS.toLocaleString()} rows)`);
+  const baseDir = join(dir, 'baseline');
+  await wh.engine.run(`SELECT 1`);
+  const [baseMs] = await time(() => wh.engine.run(`COPY (${GENERATE(ROWS)}) TO ${quoteString(`${baseDir}.parquet`)} (FORMAT parquet, COMPRESSION zstd)`));
+  await wh.sql(`CREATE NAMESPACE bench`);
+  await wh.sql(`CREATE TABLE bench.lineitem (l_orderkey BIGINT, l_partkey INT, l_linenumber INT, l_quantity DECIMAL(12,2),
+      l_extendedprice DECIMAL(12,2), l_discount DECIMAL(12,2), l_returnflag STRING, l_linestatus STRING, l_shipdate DATE)
+      PARTITIONED BY (month(l_shipdate))`);
+  const [floeMs] = await time(() => wh.sql(`INSERT INTO bench.lineitem ${GENERATE(ROWS)}`));
+  const baseRate = ROWS / (baseMs / 1000);
+  const floeRate = ROWS / (floeMs / 1000);
+  line('ingest rows/s: DuckDB COPY TO parquet (baseline)', `${Math.round(baseRate).toLocaleString()}`, '');
+  line('ingest rows/s: floe INSERT … SELECT, partitioned', `${Math.round(floeRate).toLocaleString()}`, '');
+  line('ingest ratio floe / baseline', `${(floeRate / baseRate).toFixed(2)}x`, '>= 0.80x');
+
+  const files = (await wh.sql(`SELECT file_path FROM bench."lineitem$files"`)).rows.map((r) => String(r[0]));
+  const list = `[${files.map((f) => quoteString(f.replace(/^file:\/\//, ''))).join(', ')}]`;
+  const queries: [string, string][] = [
+    [
+      'Q1 pricing summary',
+      `SELECT l_returnflag, l_linestatus, sum(l_quantity), sum(l_extendedprice), sum(l_extendedprice * (1 - l_discount)),
+              avg(l_quantity), avg(l_discount), count(*) FROM SRC WHERE l_shipdate <= DATE '1994-10-01' GROUP BY 1, 2 ORDER BY 1, 2`,
+    ],
+    [
+      'Q6 forecast revenue',
+      `SELECT sum(l_extendedprice * l_discount) FROM SRC WHERE l_shipdate >= DATE '1994-03-01' AND l_shipdate < DATE '1994-06-01'
+         AND l_discount BETWEEN 0.05 AND 0.07 AND l_quantity < 24`,
+    ],
+    ['top parts', `SELECT l_partkey, sum(l_quantity) AS q FROM SRC GROUP BY 1 ORDER BY q DESC LIMIT 10`],
+  ];
+  for (const [name, sql] of queries) {
+    const base = sql.replace('SRC', `read_parquet(${list})`);
+    const ours = sql.replace('SRC', 'bench.lineitem');
+    await wh.engine.query(base);
+    await wh.sql(ours);
+    const runs = 3;
+    let b = 0;
+    let f = 0;
+    for (let i = 0; i < runs; i++) {
+      b += (await time(() => wh.engine.query(base)))[0];
+      f += (await time(() => wh.sql(ours)))[0];
+    }
+    line(`query ${name}: floe / DuckDB read_parquet time`, `${(f / b).toFixed(2)}x`, '<= 1.10x');
+  }
+  const selective = await wh.sql(`SELECT count(*) FROM bench.lineitem WHERE l_shipdate >= DATE '1994-05-10' AND l_shipdate < DATE '1994-05-12' AND l_orderkey < ${Math.floor(ROWS / 2)}`);
+  const m = selective.scans[0]!.metrics;
+  line(
+    'selective partition+range predicate: share of files read',
+    `${((100 * m.dataFilesSelected) / Math.max(1, m.dataFilesTotal)).toFixed(1)}% (${m.dataFilesSelected}/${m.dataFilesTotal})`,
+    '<= 5%',
+  );
+}
+
+function fakeFile(i: number, day: number): DataFile {
+  const bound = (v: number): Uint8Array => {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setBigInt64(0, BigInt(v), true);
+    return b;
+  };
+  return {
+    content: 0,
+    file_path: `/nonexistent/bench/data/day=${day}/f-${i}.parquet`,
+    file_format: 'PARQUET',
+    partition: { day },
+    record_count: 1000,
+    file_size_in_bytes: 100_000,
+    value_counts: new Map([[1, 1000]]),
+    null_value_counts: new Map([[1, 0]]),
+    lower_bounds: new Map([[1, bound(i * 1000)]]),
+    upper_bounds: new Map([[1, bound(i * 1000 + 999)]]),
+  };
+}
+
+async function planning(wh: Warehouse): Promise<void> {
+  console.log(`\n# planning (${FILES.toLocaleString()} data files in ${SNAPSHOTS.toLocaleString()} snapshots)`);
+  await wh.sql(`CREATE NAMESPACE plan`);
+  await wh.sql(`CREATE TABLE plan.t (id BIGINT, day INT) PARTITIONED BY (day)`);
+  let table = await wh.loadTable('plan.t');
+  const perSnapshot = Math.ceil(FILES / SNAPSHOTS);
+  for (let s = 0, i = 0; s < SNAPSHOTS; s++) {
+    const files: DataFile[] = [];
+    for (let k = 0; k < perSnapshot && i < FILES; k++, i++) files.push(fakeFile(i, s % 100));
+    table = await table.newTransaction().appendFiles(files).commit();
+  }
+  const fresh = await openWarehouse({ warehouse: wh.root });
+  try {
+    const cold = await fresh.loadTable('plan.t');
+    const [allMs, all] = await time(() => cold.planScan());
+    const [coldMs, pruned] = await time(() => cold.planScan({ filter: { op: 'and', left: { op: 'eq', column: 'day', value: 42 }, right: { op: 'lt', column: 'id', value: 2_000_000 } } }));
+    const [warmMs] = await time(() => cold.planScan({ filter: { op: 'eq', column: 'day', value: 43 } }));
+    line('plan all files (baseline), ms', allMs.toFixed(1), '');
+    line(`plan pruned scan, cold cache, ms (${pruned.tasks.length}/${all.tasks.length} files)`, coldMs.toFixed(1), '<= 100 ms');
+    line('plan pruned scan, warm cache, ms', warmMs.toFixed(1), '<= 100 ms');
+    line('pruned / full planning time', `${(coldMs / allMs).toFixed(2)}x`, '');
+  } finally {
+    await fresh.close();
+  }
+}
+
+async function commits(wh: Warehouse): Promise<void> {
+  console.log(`\n# commit latency (${COMMITS.toLocaleString()} one-row appends, SQLite catalog)`);
+  await wh.sql(`CREATE NAMESPACE c`);
+  await wh.sql(`CREATE TABLE c.t (id BIGINT, day INT)`);
+  let table = await wh.loadTable('c.t');
+  const [file] = await wh.writeFiles(table, 'SELECT 1::BIGINT AS id, 1 AS day');
+  const lat: number[] = [];
+  for (let i = 0; i < COMMITS; i++) {
+    const f = { ...file!, file_path: file!.file_path.replace('.parquet', `-${i}.parquet`) };
+    const [ms, t] = await time(() => table.newTransaction().appendFiles([f]).commit());
+    table = t;
+    lat.push(ms);
+  }
+  const p50 = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const window = Math.max(1, Math.floor(COMMITS / 10));
+  const first = p50(lat.slice(0, window));
+  const last = p50(lat.slice(-window));
+  line('commit p50 latency, all commits, ms', p50(lat).toFixed(2), '<= 10 ms');
+  line(`commit p50, first ${window} commits, ms`, first.toFixed(2), '');
+  line(`commit p50, last ${window} commits, ms`, last.toFixed(2), '');
+  line('commit p50 growth last / first', `${(last / first).toFixed(2)}x`, '~1.0x (flat)');
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'floe-bench-'));
+  const only = process.argv[2];
+  const wh = await openWarehouse({ warehouse: dir });
+  try {
+    if (!only || only === 'ingest') await ingestAndQuery(wh, dir);
+    if (!only || only === 'planning') await planning(wh);
+    if (!only || only === 'commit') await commits(wh);
+  } finally {
+    await wh.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
