@@ -155,6 +155,8 @@ function identityGroups(columns: NestedField[], tasks: FileScanTask[], specs: Pa
       const col = columns.find((c) => c.id === pf['source-id']);
       const v = t.file.partition[pf.name];
       if (!col || !isPrimitive(col.type) || v === undefined || v === null) continue;
+      // Metrics for the column mean the file holds it: no default needed.
+      if (t.file.value_counts?.has(col.id) || t.file.column_sizes?.has(col.id) || t.file.null_value_counts?.has(col.id)) continue;
       defaults.set(col.id, sqlLiteral(col.type, v));
     }
     const key = [...defaults].map(([k, v]) => `${k}=${v}`).join('|');

@@ -142,6 +142,8 @@ export class SnapshotProducer {
         if (kept) manifests.push(kept);
       }
     }
+    const merged = await this.mergeManifests(base, [...manifests], sequenceNumber);
+    manifests.splice(0, manifests.length, ...merged);
     if (stillRequired.size > 0) {
       const missing = [...stillRequired][0];
       throw new CommitFailedError(
@@ -259,6 +261,74 @@ export class SnapshotProducer {
     });
     this.rewritten.set(m.manifest_path, file);
     return file;
+  }
+
+  /**
+   * Keeps the manifest list short (as Java's MergingSnapshotProducer): when a spec and content has
+   * at least `commit.manifest.min-count-to-merge` manifests (default 100), they are packed into
+   * manifests of about `commit.manifest.target-size-bytes` (default 8 MB). Older entries become
+   * EXISTING with their sequence numbers; files deleted by earlier snapshots are dropped.
+   */
+  private async mergeManifests(base: TableMetadata, manifests: ManifestFile[], sequenceNumber: number): Promise<ManifestFile[]> {
+    const props = base.properties;
+    if ((props['commit.manifest-merge.enabled'] ?? 'true') !== 'true') return manifests;
+    const minCount = Math.max(2, Number(props['commit.manifest.min-count-to-merge'] ?? 100) || 100);
+    const targetSize = Number(props['commit.manifest.target-size-bytes'] ?? 8 * 1024 * 1024) || 8 * 1024 * 1024;
+    const groups = new Map<string, ManifestFile[]>();
+    for (const m of manifests) {
+      const key = `${m.content}:${m.partition_spec_id}`;
+      const g = groups.get(key);
+      if (g) g.push(m);
+      else groups.set(key, [m]);
+    }
+    const out: ManifestFile[] = [];
+    for (const group of groups.values()) {
+      if (group.length < minCount) {
+        out.push(...group);
+        continue;
+      }
+      const spec = specById(base, group[0]!.partition_spec_id);
+      if (!spec) {
+        out.push(...group);
+        continue;
+      }
+      // Bin-pack by manifest size, newest first, as the list orders them.
+      const bins: ManifestFile[][] = [];
+      let bin: ManifestFile[] = [];
+      let size = 0;
+      for (const m of group) {
+        if (bin.length > 0 && size + m.manifest_length > targetSize) {
+          bins.push(bin);
+          bin = [];
+          size = 0;
+        }
+        bin.push(m);
+        size += m.manifest_length;
+      }
+      if (bin.length > 0) bins.push(bin);
+      for (const b of bins) {
+        if (b.length === 1) {
+          out.push(b[0]!);
+          continue;
+        }
+        const entries: ManifestEntry[] = [];
+        for (const m of b) {
+          const own = m.added_snapshot_id === this.snapshotId;
+          for (const e of await this.reader.entriesOf(m)) {
+            if (own) entries.push(e);
+            else if (e.status !== EntryStatus.Deleted) entries.push({ ...e, status: EntryStatus.Existing });
+          }
+        }
+        if (entries.length === 0) continue;
+        const schema = currentSchema(base);
+        const bytes = writeManifest({ schema, spec, formatVersion: base['format-version'] >= 2 ? 2 : 1, content: b[0]!.content, snapshotId: this.snapshotId, entries });
+        const path = `${metadataDir(base)}/${randomUUID()}-m-merged.avro`;
+        await this.io.write(path, bytes);
+        this.written.push(path);
+        out.push(manifestFileFor({ path, length: bytes.length, spec, schema, content: b[0]!.content, sequenceNumber, snapshotId: this.snapshotId, entries }));
+      }
+    }
+    return out;
   }
 
   /** Rejects the commit when a snapshot committed since the operation's base conflicts with it. */

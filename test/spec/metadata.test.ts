@@ -123,3 +123,18 @@ describe('updates and requirements', () => {
     expect(() => checkRequirements(m, [{ type: 'assert-current-schema-id', 'current-schema-id': 3 }])).toThrow(/current schema/);
   });
 });
+
+describe('JSON with 64-bit integers', () => {
+  it('keeps big integers exact and leaves look-alikes in strings alone', async () => {
+    const { parseJson, stringifyJson } = await import('../../src/spec/json.js');
+    const text = '{"a": 9223372036854775807, "b": [12345678901234567, 1], "c": "x: 12345678901234567890, y", "d": 1.5, "e": -9007199254740993}';
+    const v = parseJson(text) as Record<string, unknown>;
+    expect(v.a).toBe(9223372036854775807n);
+    expect(v.b).toEqual([12345678901234567n, 1]);
+    expect(v.c).toBe('x: 12345678901234567890, y');
+    expect(v.d).toBe(1.5);
+    expect(v.e).toBe(-9007199254740993n);
+    expect(parseJson(stringifyJson(v))).toEqual(v);
+    expect(stringifyJson({ id: 2n ** 62n })).toBe('{"id":4611686018427387904}');
+  });
+});
