@@ -45,6 +45,8 @@ export class SqliteCatalog implements Catalog {
   private readonly db: Database.Database;
   private readonly warehouse: string;
   private readonly io: FileIO;
+  /** Parsed metadata by location, checked against the file's size and mtime before reuse. */
+  private readonly parsed = new Map<string, { metadata: TableMetadata; size: number; mtimeMs: number }>();
 
   constructor(options: SqliteCatalogOptions) {
     this.name = options.catalogName ?? 'floe';
@@ -247,8 +249,26 @@ export class SqliteCatalog implements Catalog {
     validateIdentifier(id);
     const row = this.row(id);
     if (!row || !row.metadata_location) throw new NotFoundError(`table ${label(id)} does not exist`);
-    const metadata = await readMetadataFile(this.io, row.metadata_location);
+    const metadata = await this.readMetadata(row.metadata_location);
     return { identifier: id, metadataLocation: row.metadata_location, metadata };
+  }
+
+  private async readMetadata(location: string): Promise<TableMetadata> {
+    const hit = this.parsed.get(location);
+    if (hit) {
+      const st = await this.io.stat(location);
+      if (st && st.size === hit.size && st.mtimeMs === hit.mtimeMs) return hit.metadata;
+    }
+    const metadata = await readMetadataFile(this.io, location);
+    await this.remember(location, metadata);
+    return metadata;
+  }
+
+  private async remember(location: string, metadata: TableMetadata): Promise<void> {
+    const st = await this.io.stat(location);
+    if (!st) return;
+    this.parsed.set(location, { metadata, size: st.size, mtimeMs: st.mtimeMs });
+    if (this.parsed.size > 64) this.parsed.delete(this.parsed.keys().next().value as string);
   }
 
   async commitTable(id: TableIdentifier, requirements: TableRequirement[], updates: TableUpdate[]): Promise<LoadedTable> {
@@ -285,6 +305,7 @@ export class SqliteCatalog implements Catalog {
         if (!kept.has(old['metadata-file'])) await this.io.delete(old['metadata-file']).catch(() => undefined);
       }
     }
+    await this.remember(location, next);
     return { identifier: id, metadataLocation: location, metadata: next };
   }
 

@@ -5,7 +5,7 @@ import type { NestedField, PartitionSpec, Schema } from '../spec/types.js';
 import { isPrimitive } from '../spec/schema.js';
 import type { FileScanTask } from '../table/scan.js';
 import type { PathResolver } from '../table/manifest-reader.js';
-import { quoteIdent, quoteString } from './duckdb.js';
+import { quoteIdent, quoteString, type DuckDBEngine } from './duckdb.js';
 import { duckdbType, sqlLiteral } from './types.js';
 
 /** Extra columns of a scan with row ids: the data file's path as stored, and the row's position. */
@@ -28,7 +28,7 @@ export async function scanSql(
   tasks: FileScanTask[],
   io: FileIO,
   resolve: PathResolver,
-  options: { rowIds?: boolean; specs?: PartitionSpec[] } = {},
+  options: { rowIds?: boolean; specs?: PartitionSpec[]; engine?: DuckDBEngine } = {},
 ): Promise<string> {
   const columns = schema.fields;
   const rowIds = options.rowIds === true;
@@ -46,7 +46,8 @@ export async function scanSql(
       if (!local.has(d.file.file_path)) local.set(d.file.file_path, await io.localPath(resolve(d.file.file_path)));
     }
   }
-  const groups = identityGroups(columns, tasks, options.specs ?? []);
+  const present = options.engine ? await presentFieldIds(options.engine, columns, tasks, options.specs ?? [], local) : undefined;
+  const groups = identityGroups(columns, tasks, options.specs ?? [], present);
   const readData = (extra: string): string =>
     groups
       .map((g) => {
@@ -142,10 +143,43 @@ function uniqueDeletes(tasks: FileScanTask[], content: FileContent): FileScanTas
 }
 
 /**
+ * Field ids present in the data files of identity-partitioned specs, read from their Parquet
+ * footers (manifest metrics cannot tell: writers record them for columns they then leave out).
+ */
+async function presentFieldIds(
+  engine: DuckDBEngine,
+  columns: NestedField[],
+  tasks: FileScanTask[],
+  specs: PartitionSpec[],
+  local: Map<string, string>,
+): Promise<Map<string, Set<number>>> {
+  const ids = new Set(columns.map((c) => c.id));
+  const needs = tasks.filter((t) => specs.find((s) => s['spec-id'] === t.specId)?.fields.some((f) => f.transform === 'identity' && ids.has(f['source-id'])));
+  const out = new Map<string, Set<number>>();
+  if (needs.length === 0) return out;
+  const byLocal = new Map(needs.map((t) => [local.get(t.file.file_path)!, t.file.file_path]));
+  const files = `[${[...byLocal.keys()].map(quoteString).join(', ')}]`;
+  const r = await engine.query(`SELECT file_name, field_id FROM parquet_schema(${files}) WHERE field_id IS NOT NULL`);
+  for (const [name, id] of r.rows) {
+    const path = byLocal.get(String(name));
+    if (path === undefined) continue;
+    let set = out.get(path);
+    if (!set) out.set(path, (set = new Set()));
+    set.add(Number(id));
+  }
+  return out;
+}
+
+/**
  * Tasks grouped by the values their identity partitions give to columns the data files may lack
  * (spec: "Column Projection" — a missing identity-partitioned column reads its partition value).
  */
-function identityGroups(columns: NestedField[], tasks: FileScanTask[], specs: PartitionSpec[]): { defaults: Map<number, string>; tasks: FileScanTask[] }[] {
+function identityGroups(
+  columns: NestedField[],
+  tasks: FileScanTask[],
+  specs: PartitionSpec[],
+  present: Map<string, Set<number>> | undefined,
+): { defaults: Map<number, string>; tasks: FileScanTask[] }[] {
   const byKey = new Map<string, { defaults: Map<number, string>; tasks: FileScanTask[] }>();
   for (const t of tasks) {
     const defaults = new Map<number, string>();
@@ -155,8 +189,7 @@ function identityGroups(columns: NestedField[], tasks: FileScanTask[], specs: Pa
       const col = columns.find((c) => c.id === pf['source-id']);
       const v = t.file.partition[pf.name];
       if (!col || !isPrimitive(col.type) || v === undefined || v === null) continue;
-      // Metrics for the column mean the file holds it: no default needed.
-      if (t.file.value_counts?.has(col.id) || t.file.column_sizes?.has(col.id) || t.file.null_value_counts?.has(col.id)) continue;
+      if (present?.get(t.file.file_path)?.has(col.id)) continue;
       defaults.set(col.id, sqlLiteral(col.type, v));
     }
     const key = [...defaults].map(([k, v]) => `${k}=${v}`).join('|');
