@@ -159,7 +159,8 @@ export async function rowLevelChange(session: SqlSession, change: RowLevelChange
         requiredFiles: affected,
         ...(conflicts ? { conflictsWith: conflicts } : {}),
         ownsFiles: true,
-        operation: added.length === 0 && addedDeletes.length === 0 ? 'delete' : 'overwrite',
+        // As Java's row delta: only removals or delete files is a 'delete'; new data rows make it an 'overwrite'.
+        operation: added.length === 0 ? 'delete' : 'overwrite',
       })
       .commit();
     const snap = committed.metadata.refs[branch]?.['snapshot-id'];
