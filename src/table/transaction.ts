@@ -17,6 +17,7 @@ import {
   NotFoundError,
   ValidationError,
 } from '../errors.js';
+import { expirableSnapshots, retentionPolicy } from './expire.js';
 import { SnapshotProducer, type SnapshotChanges } from './snapshot-producer.js';
 import { Table } from './table.js';
 
@@ -222,6 +223,12 @@ export class Transaction {
           updates.push(...r.updates);
         }
         requirements = dedupeRequirements(requirements);
+        // Opt-in retention at commit time keeps metadata (and commit latency) bounded; the files
+        // of expired snapshots are left for the expire/orphan maintenance actions to delete.
+        if (meta.properties['floe.commit.expire-snapshots'] === 'true' && updates.some((u) => u.action === 'add-snapshot')) {
+          const expired = expirableSnapshots(meta, Date.now(), retentionPolicy(meta.properties));
+          if (expired.length > 0) updates.push({ action: 'remove-snapshots', 'snapshot-ids': expired });
+        }
       } catch (err) {
         await this.cleanup();
         if (err instanceof CommitFailedError) throw new ConflictError(err.message, { cause: err });
