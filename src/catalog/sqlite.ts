@@ -231,15 +231,9 @@ export class SqliteCatalog implements Catalog {
     });
     const metadataLocation = await writeMetadataFile(this.io, localLocation, metadata, 0);
     try {
-      this.db
-        .prepare(
-          `INSERT INTO iceberg_tables (catalog_name, table_namespace, table_name, metadata_location, previous_metadata_location, iceberg_type)
-           VALUES (?, ?, ?, ?, NULL, 'TABLE')`,
-        )
-        .run(this.name, id.namespace.join('.'), id.name, metadataLocation);
+      this.insertRow(id, metadataLocation);
     } catch (e) {
       await this.io.delete(metadataLocation).catch(() => undefined);
-      if (isConstraint(e)) throw new AlreadyExistsError(`table ${label(id)} already exists`);
       throw e;
     }
     return { identifier: id, metadataLocation, metadata };
@@ -340,6 +334,12 @@ export class SqliteCatalog implements Catalog {
     validateIdentifier(id);
     if (!(await this.namespaceExists(id.namespace))) throw new NotFoundError(`namespace ${id.namespace.join('.')} does not exist`);
     const metadata = await readMetadataFile(this.io, metadataLocation);
+    this.insertRow(id, metadataLocation);
+    return { identifier: id, metadataLocation, metadata };
+  }
+
+  /** Adds a table's row; a taken name (even by a concurrent creator) is AlreadyExistsError. */
+  private insertRow(id: TableIdentifier, metadataLocation: string): void {
     try {
       this.db
         .prepare(
@@ -351,7 +351,6 @@ export class SqliteCatalog implements Catalog {
       if (isConstraint(e)) throw new AlreadyExistsError(`table ${label(id)} already exists`);
       throw e;
     }
-    return { identifier: id, metadataLocation, metadata };
   }
 
   async close(): Promise<void> {

@@ -15,7 +15,7 @@ import { ValidationError } from '../errors.js';
 import type { DuckDBEngine } from './duckdb.js';
 import { quoteIdent, quoteString } from './duckdb.js';
 import { parsePartitionText, transformSql } from './partition-sql.js';
-import { readParquetStats } from './parquet-stats.js';
+import { readParquetStats, type FileStats } from './parquet-stats.js';
 import { duckdbType, fieldIdsOption, sqlLiteral } from './types.js';
 import { fromJsonValue } from '../spec/values.js';
 
@@ -111,21 +111,7 @@ export async function writeDataFiles(
       await publish(io, file, dest);
       const st = stats.get(file);
       if (!st) throw new ValidationError(`no statistics for written file ${file}`);
-      out.push({
-        content: FileContent.Data,
-        file_path: dest,
-        file_format: 'PARQUET',
-        partition,
-        record_count: st.recordCount,
-        file_size_in_bytes: st.fileSize,
-        column_sizes: st.columnSizes,
-        value_counts: st.valueCounts,
-        null_value_counts: st.nullValueCounts,
-        lower_bounds: st.lowerBounds,
-        upper_bounds: st.upperBounds,
-        split_offsets: st.splitOffsets,
-        sort_order_id: target.sortOrder?.['order-id'] ?? 0,
-      });
+      out.push({ ...parquetFile(FileContent.Data, dest, partition, st), sort_order_id: target.sortOrder?.['order-id'] ?? 0 });
     }
   } finally {
     await rm(staging, { recursive: true, force: true });
@@ -322,27 +308,30 @@ export async function writePositionDeletes(
       const dir = group.spec.fields.length > 0 ? `${partitionPath(group.spec, schema, group.partition)}/` : '';
       const dest = `${location.replace(/\/+$/, '')}/data/${dir}${prefix}-${randomUUID()}.parquet`;
       await publish(io, file, dest);
-      const st = stats.get(file)!;
-      out.push({
-        specId: group.specId,
-        file: {
-          content: FileContent.PositionDeletes,
-          file_path: dest,
-          file_format: 'PARQUET',
-          partition: group.partition,
-          record_count: st.recordCount,
-          file_size_in_bytes: st.fileSize,
-          column_sizes: st.columnSizes,
-          value_counts: st.valueCounts,
-          null_value_counts: st.nullValueCounts,
-          lower_bounds: st.lowerBounds,
-          upper_bounds: st.upperBounds,
-          split_offsets: st.splitOffsets,
-        },
-      });
+      const st = stats.get(file);
+      if (!st) throw new ValidationError(`no statistics for written file ${file}`);
+      out.push({ specId: group.specId, file: parquetFile(FileContent.PositionDeletes, dest, group.partition, st) });
     }
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
   return out;
+}
+
+/** The manifest record of a written Parquet file, its metrics taken from the footer. */
+function parquetFile(content: FileContent, path: string, partition: Record<string, unknown>, st: FileStats): DataFile {
+  return {
+    content,
+    file_path: path,
+    file_format: 'PARQUET',
+    partition,
+    record_count: st.recordCount,
+    file_size_in_bytes: st.fileSize,
+    column_sizes: st.columnSizes,
+    value_counts: st.valueCounts,
+    null_value_counts: st.nullValueCounts,
+    lower_bounds: st.lowerBounds,
+    upper_bounds: st.upperBounds,
+    split_offsets: st.splitOffsets,
+  };
 }

@@ -148,16 +148,30 @@ function compareOp(op: ComparisonOp, c: number): boolean {
   }
 }
 
-function evalPartition(p: PartPredicate, values: PartitionValues): boolean {
+type PartLeaf = Exclude<PartPredicate, { op: 'alwaysTrue' | 'alwaysFalse' | 'and' | 'or' }>;
+
+/** Evaluates the boolean structure of a projected predicate, `leaf` deciding each comparison. */
+function evalTree(p: PartPredicate, leaf: (l: PartLeaf) => boolean): boolean {
   switch (p.op) {
     case 'alwaysTrue':
       return true;
     case 'alwaysFalse':
       return false;
     case 'and':
-      return evalPartition(p.left, values) && evalPartition(p.right, values);
+      return evalTree(p.left, leaf) && evalTree(p.right, leaf);
     case 'or':
-      return evalPartition(p.left, values) || evalPartition(p.right, values);
+      return evalTree(p.left, leaf) || evalTree(p.right, leaf);
+    default:
+      return leaf(p);
+  }
+}
+
+function evalPartition(p: PartPredicate, values: PartitionValues): boolean {
+  return evalTree(p, (l) => partitionLeaf(l, values));
+}
+
+function partitionLeaf(p: PartLeaf, values: PartitionValues): boolean {
+  switch (p.op) {
     case 'isNull':
       return values[p.ref.name] === null || values[p.ref.name] === undefined;
     case 'notNull':
@@ -266,15 +280,11 @@ function mightMatchRange(op: ComparisonOp | 'in' | 'notIn' | 'startsWith' | 'not
 }
 
 function evalSummary(p: PartPredicate, ranges: Range[]): boolean {
+  return evalTree(p, (l) => summaryLeaf(l, ranges));
+}
+
+function summaryLeaf(p: PartLeaf, ranges: Range[]): boolean {
   switch (p.op) {
-    case 'alwaysTrue':
-      return true;
-    case 'alwaysFalse':
-      return false;
-    case 'and':
-      return evalSummary(p.left, ranges) && evalSummary(p.right, ranges);
-    case 'or':
-      return evalSummary(p.left, ranges) || evalSummary(p.right, ranges);
     case 'isNull':
       return ranges[p.ref.index].containsNull;
     case 'notNull': {

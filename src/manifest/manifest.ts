@@ -3,7 +3,7 @@ import { parseJson, stringifyJson } from '../spec/json.js';
 import { partitionType } from '../spec/partition.js';
 import { decimalParams, fixedLength } from '../spec/schema.js';
 import type { FormatVersion, PartitionSpec, PrimitiveTypeName, Schema } from '../spec/types.js';
-import { compareValues, toBinary } from '../spec/values.js';
+import { compareValues, decimalFromBytes, toBinary, uuidText } from '../spec/values.js';
 import { readAvroFile, writeAvroFile } from './avro.js';
 import type { DataFile, FieldSummary, FileFormat, ManifestEntry, ManifestFile, PartitionValues } from './types.js';
 import { EntryStatus, FileContent, ManifestContent } from './types.js';
@@ -321,10 +321,10 @@ function partitionDecoders(avroSchema: Record<string, unknown>): Map<string, Par
     const kind = typeof t === 'string' ? t : (t?.type as string | undefined);
     const logical = typeof t === 'object' ? (t.logicalType as string | undefined) : undefined;
     let dec: PartitionDecoder;
-    if (kind === 'fixed' && logical === 'decimal') dec = (v) => decimalFromBuffer(v as Buffer);
-    else if (kind === 'fixed' && logical === 'uuid') dec = (v) => uuidFromBuffer(v as Buffer);
+    if (kind === 'fixed' && logical === 'decimal') dec = (v) => decimalFromBytes(v as Buffer);
+    else if (kind === 'fixed' && logical === 'uuid') dec = (v) => uuidText(v as Buffer);
     else if (kind === 'string' && logical === 'uuid') dec = (v) => v;
-    else if (kind === 'bytes' && logical === 'decimal') dec = (v) => decimalFromBuffer(v as Buffer);
+    else if (kind === 'bytes' && logical === 'decimal') dec = (v) => decimalFromBytes(v as Buffer);
     else if (kind === 'fixed' || kind === 'bytes') dec = (v) => new Uint8Array(v as Buffer);
     else dec = (v) => v;
     out.set(String(f.name), dec);
@@ -332,18 +332,6 @@ function partitionDecoders(avroSchema: Record<string, unknown>): Map<string, Par
   return out;
 }
 
-function decimalFromBuffer(b: Buffer): bigint {
-  if (b.length === 0) return 0n;
-  let v = 0n;
-  for (const byte of b) v = (v << 8n) | BigInt(byte);
-  if (b[0] & 0x80) v -= 1n << BigInt(b.length * 8);
-  return v;
-}
-
-function uuidFromBuffer(b: Buffer): string {
-  const h = b.toString('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
-}
 
 function mapFromAvro<V>(v: unknown, conv: (x: unknown) => V): Map<number, V> | undefined {
   if (v === null || v === undefined) return undefined;

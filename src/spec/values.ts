@@ -103,7 +103,8 @@ function decimalBytes(unscaled: bigint): Uint8Array {
   return Uint8Array.from(out);
 }
 
-function decimalFromBytes(bytes: Uint8Array): bigint {
+/** Two's-complement big-endian bytes → bigint (decimal unscaled values). */
+export function decimalFromBytes(bytes: Uint8Array): bigint {
   if (bytes.length === 0) return 0n;
   let v = 0n;
   for (const byte of bytes) v = (v << 8n) | BigInt(byte);
@@ -117,7 +118,8 @@ function uuidBytes(text: string): Uint8Array {
   return Uint8Array.from(Buffer.from(hex, 'hex'));
 }
 
-function uuidText(bytes: Uint8Array): string {
+/** 16 bytes → canonical UUID text. */
+export function uuidText(bytes: Uint8Array): string {
   const h = Buffer.from(bytes).toString('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }

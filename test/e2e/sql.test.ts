@@ -1,65 +1,57 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Warehouse } from '../../src/index.js';
-import { q, tempWarehouse } from '../helpers/warehouse.js';
+import { describe, expect, it } from 'vitest';
+import { q, useWarehouse } from '../helpers/warehouse.js';
 
-let wh: Warehouse;
-let dispose: () => Promise<void>;
-
-beforeEach(async () => {
-  ({ wh, dispose } = await tempWarehouse());
-  await wh.sql('CREATE NAMESPACE db');
-});
-afterEach(async () => dispose());
+const ctx = useWarehouse();
 
 describe('DDL and writes', () => {
   it('creates a partitioned table, inserts and reads it back', async () => {
-    await wh.sql(`CREATE TABLE db.t (id BIGINT NOT NULL, name STRING, amount DECIMAL(10, 2), d DATE, ts TIMESTAMP)
+    await ctx.wh.sql(`CREATE TABLE db.t (id BIGINT NOT NULL, name STRING, amount DECIMAL(10, 2), d DATE, ts TIMESTAMP)
                   PARTITIONED BY (bucket(4, id), truncate(2, name), month(d), hour(ts))`);
-    await wh.sql(`INSERT INTO db.t VALUES (1, 'alpha', 1.50, DATE '2024-01-15', TIMESTAMP '2024-01-15 10:30:00'),
+    await ctx.wh.sql(`INSERT INTO db.t VALUES (1, 'alpha', 1.50, DATE '2024-01-15', TIMESTAMP '2024-01-15 10:30:00'),
                   (2, 'beta', 2.25, DATE '1969-12-31', TIMESTAMP '1969-12-31 23:59:59'), (3, NULL, NULL, NULL, NULL)`);
-    expect(await q(wh, 'SELECT id, name, CAST(amount AS VARCHAR), CAST(d AS VARCHAR) FROM db.t ORDER BY id')).toEqual([
+    expect(await q(ctx.wh, 'SELECT id, name, CAST(amount AS VARCHAR), CAST(d AS VARCHAR) FROM db.t ORDER BY id')).toEqual([
       [1, 'alpha', '1.50', '2024-01-15'],
       [2, 'beta', '2.25', '1969-12-31'],
       [3, null, null, null],
     ]);
-    const files = await q(wh, 'SELECT partition FROM db."t$files" ORDER BY partition');
+    const files = await q(ctx.wh, 'SELECT partition FROM db."t$files" ORDER BY partition');
     expect(files).toHaveLength(3);
     expect(files.map((r) => r[0]).join(' ')).toContain('d_month=1969-12');
     expect(files.map((r) => r[0]).join(' ')).toContain('ts_hour=1969-12-31-23');
   });
 
   it('CREATE TABLE AS SELECT, SHOW TABLES, DESCRIBE, SHOW CREATE TABLE and DROP', async () => {
-    await wh.sql(`CREATE TABLE db.src AS SELECT range AS id, 'n' || range AS label FROM range(5)`);
-    expect(await q(wh, 'SELECT count(*) FROM db.src')).toEqual([[5]]);
-    expect(await q(wh, 'SHOW TABLES IN db')).toEqual([['db', 'src']]);
-    expect((await q(wh, 'DESCRIBE db.src')).slice(0, 2)).toEqual([
+    await ctx.wh.sql(`CREATE TABLE db.src AS SELECT range AS id, 'n' || range AS label FROM range(5)`);
+    expect(await q(ctx.wh, 'SELECT count(*) FROM db.src')).toEqual([[5]]);
+    expect(await q(ctx.wh, 'SHOW TABLES IN db')).toEqual([['db', 'src']]);
+    expect((await q(ctx.wh, 'DESCRIBE db.src')).slice(0, 2)).toEqual([
       ['id', 'long', null],
       ['label', 'string', null],
     ]);
-    const ddl = String((await q(wh, 'SHOW CREATE TABLE db.src'))[0]![0]);
+    const ddl = String((await q(ctx.wh, 'SHOW CREATE TABLE db.src'))[0]![0]);
     expect(ddl).toContain('CREATE TABLE db.src');
     expect(ddl).toContain('id BIGINT');
-    await wh.sql('DROP TABLE db.src');
-    expect(await q(wh, 'SHOW TABLES IN db')).toEqual([]);
+    await ctx.wh.sql('DROP TABLE db.src');
+    expect(await q(ctx.wh, 'SHOW TABLES IN db')).toEqual([]);
   });
 
   it('INSERT OVERWRITE replaces only the partitions it writes', async () => {
-    await wh.sql(`CREATE TABLE db.p (k STRING, v INT) PARTITIONED BY (k)`);
-    await wh.sql(`INSERT INTO db.p VALUES ('a', 1), ('a', 2), ('b', 3)`);
-    await wh.sql(`INSERT OVERWRITE db.p VALUES ('a', 10)`);
-    expect(await q(wh, 'SELECT k, v FROM db.p ORDER BY k, v')).toEqual([
+    await ctx.wh.sql(`CREATE TABLE db.p (k STRING, v INT) PARTITIONED BY (k)`);
+    await ctx.wh.sql(`INSERT INTO db.p VALUES ('a', 1), ('a', 2), ('b', 3)`);
+    await ctx.wh.sql(`INSERT OVERWRITE db.p VALUES ('a', 10)`);
+    expect(await q(ctx.wh, 'SELECT k, v FROM db.p ORDER BY k, v')).toEqual([
       ['a', 10],
       ['b', 3],
     ]);
   });
 
   it('runs joins, CTEs and window functions across tables', async () => {
-    await wh.sql(`CREATE TABLE db.customers (id INT, name STRING)`);
-    await wh.sql(`CREATE TABLE db.orders (id INT, customer INT, amount DOUBLE)`);
-    await wh.sql(`INSERT INTO db.customers VALUES (1, 'ann'), (2, 'bob')`);
-    await wh.sql(`INSERT INTO db.orders VALUES (1, 1, 10), (2, 1, 20), (3, 2, 5)`);
+    await ctx.wh.sql(`CREATE TABLE db.customers (id INT, name STRING)`);
+    await ctx.wh.sql(`CREATE TABLE db.orders (id INT, customer INT, amount DOUBLE)`);
+    await ctx.wh.sql(`INSERT INTO db.customers VALUES (1, 'ann'), (2, 'bob')`);
+    await ctx.wh.sql(`INSERT INTO db.orders VALUES (1, 1, 10), (2, 1, 20), (3, 2, 5)`);
     const rows = await q(
-      wh,
+      ctx.wh,
       `WITH totals AS (SELECT c.name, sum(o.amount) AS total FROM db.orders o JOIN db.customers c ON o.customer = c.id GROUP BY c.name)
        SELECT name, total, rank() OVER (ORDER BY total DESC) AS r FROM totals ORDER BY r`,
     );
@@ -67,77 +59,77 @@ describe('DDL and writes', () => {
       ['ann', 30, 1],
       ['bob', 5, 2],
     ]);
-    expect(await q(wh, 'SELECT orders.id FROM db.orders WHERE orders.amount > 15')).toEqual([[2]]);
+    expect(await q(ctx.wh, 'SELECT orders.id FROM db.orders WHERE orders.amount > 15')).toEqual([[2]]);
   });
 });
 
 describe('planning and time travel', () => {
   it('prunes by partition and by column bounds before reading files', async () => {
-    await wh.sql(`CREATE TABLE db.e (id BIGINT, day DATE) PARTITIONED BY (day)`);
+    await ctx.wh.sql(`CREATE TABLE db.e (id BIGINT, day DATE) PARTITIONED BY (day)`);
     for (let i = 0; i < 5; i++) {
-      await wh.sql(`INSERT INTO db.e SELECT range + ${i * 100}, DATE '2024-01-01' + ${i} FROM range(100)`);
+      await ctx.wh.sql(`INSERT INTO db.e SELECT range + ${i * 100}, DATE '2024-01-01' + ${i} FROM range(100)`);
     }
-    const byPartition = await wh.sql(`SELECT count(*) FROM db.e WHERE day = DATE '2024-01-03'`);
+    const byPartition = await ctx.wh.sql(`SELECT count(*) FROM db.e WHERE day = DATE '2024-01-03'`);
     expect(byPartition.rows).toEqual([[100n]]);
     expect(byPartition.scans[0]!.metrics.dataFilesSelected).toBe(1);
     expect(byPartition.scans[0]!.metrics.dataFilesTotal).toBe(5);
-    const byBounds = await wh.sql(`SELECT count(*) FROM db.e WHERE id >= 450`);
+    const byBounds = await ctx.wh.sql(`SELECT count(*) FROM db.e WHERE id >= 450`);
     expect(byBounds.rows).toEqual([[50n]]);
     expect(byBounds.scans[0]!.metrics.dataFilesSelected).toBe(1);
   });
 
   it('reads old snapshots by id, timestamp and tag-like refs, and lists metadata tables', async () => {
-    await wh.sql(`CREATE TABLE db.h (id INT)`);
-    await wh.sql(`INSERT INTO db.h VALUES (1)`);
-    const t1 = await wh.loadTable('db.h');
+    await ctx.wh.sql(`CREATE TABLE db.h (id INT)`);
+    await ctx.wh.sql(`INSERT INTO db.h VALUES (1)`);
+    const t1 = await ctx.wh.loadTable('db.h');
     const s1 = t1.currentSnapshot()!;
     await new Promise((r) => setTimeout(r, 20));
-    await wh.sql(`INSERT INTO db.h VALUES (2)`);
-    expect(await q(wh, `SELECT count(*) FROM db.h`)).toEqual([[2]]);
-    expect(await q(wh, `SELECT count(*) FROM db.h FOR VERSION AS OF ${s1['snapshot-id']}`)).toEqual([[1]]);
+    await ctx.wh.sql(`INSERT INTO db.h VALUES (2)`);
+    expect(await q(ctx.wh, `SELECT count(*) FROM db.h`)).toEqual([[2]]);
+    expect(await q(ctx.wh, `SELECT count(*) FROM db.h FOR VERSION AS OF ${s1['snapshot-id']}`)).toEqual([[1]]);
     const at = new Date(s1['timestamp-ms'] + 5).toISOString().replace('T', ' ').replace('Z', '');
-    expect(await q(wh, `SELECT count(*) FROM db.h FOR TIMESTAMP AS OF TIMESTAMP '${at}'`)).toEqual([[1]]);
-    expect(await q(wh, `SELECT count(*) FROM db.h FOR VERSION AS OF 'main'`)).toEqual([[2]]);
-    expect(await q(wh, `SELECT count(*) FROM db."h$snapshots"`)).toEqual([[2]]);
-    expect(await q(wh, `SELECT count(*) FROM db."h$history" WHERE is_current_ancestor`)).toEqual([[2]]);
-    expect(await q(wh, `SELECT name, type FROM db."h$refs"`)).toEqual([['main', 'BRANCH']]);
-    expect(await q(wh, `SELECT sum(record_count) FROM db."h$files"`)).toEqual([[2]]);
-    expect(await q(wh, `SELECT count(*) FROM db."h$manifests"`)).toEqual([[2]]);
-    expect(await q(wh, `SELECT record_count FROM db."h$partitions"`)).toEqual([[2]]);
+    expect(await q(ctx.wh, `SELECT count(*) FROM db.h FOR TIMESTAMP AS OF TIMESTAMP '${at}'`)).toEqual([[1]]);
+    expect(await q(ctx.wh, `SELECT count(*) FROM db.h FOR VERSION AS OF 'main'`)).toEqual([[2]]);
+    expect(await q(ctx.wh, `SELECT count(*) FROM db."h$snapshots"`)).toEqual([[2]]);
+    expect(await q(ctx.wh, `SELECT count(*) FROM db."h$history" WHERE is_current_ancestor`)).toEqual([[2]]);
+    expect(await q(ctx.wh, `SELECT name, type FROM db."h$refs"`)).toEqual([['main', 'BRANCH']]);
+    expect(await q(ctx.wh, `SELECT sum(record_count) FROM db."h$files"`)).toEqual([[2]]);
+    expect(await q(ctx.wh, `SELECT count(*) FROM db."h$manifests"`)).toEqual([[2]]);
+    expect(await q(ctx.wh, `SELECT record_count FROM db."h$partitions"`)).toEqual([[2]]);
   });
 
   it('rolls back to an earlier snapshot', async () => {
-    await wh.sql(`CREATE TABLE db.r (id INT)`);
-    await wh.sql(`INSERT INTO db.r VALUES (1)`);
-    const first = (await wh.loadTable('db.r')).currentSnapshot()!['snapshot-id'];
-    await wh.sql(`INSERT INTO db.r VALUES (2)`);
-    const t = await wh.loadTable('db.r');
+    await ctx.wh.sql(`CREATE TABLE db.r (id INT)`);
+    await ctx.wh.sql(`INSERT INTO db.r VALUES (1)`);
+    const first = (await ctx.wh.loadTable('db.r')).currentSnapshot()!['snapshot-id'];
+    await ctx.wh.sql(`INSERT INTO db.r VALUES (2)`);
+    const t = await ctx.wh.loadTable('db.r');
     await t.newTransaction().rollbackTo(first).commit();
-    expect(await q(wh, 'SELECT id FROM db.r')).toEqual([[1]]);
+    expect(await q(ctx.wh, 'SELECT id FROM db.r')).toEqual([[1]]);
   });
 });
 
 describe('row-level changes', () => {
   for (const mode of ['copy-on-write', 'merge-on-read']) {
     it(`DELETE and UPDATE (${mode})`, async () => {
-      await wh.sql(`CREATE TABLE db.d (id INT, grp STRING, v INT) PARTITIONED BY (grp)
+      await ctx.wh.sql(`CREATE TABLE db.d (id INT, grp STRING, v INT) PARTITIONED BY (grp)
                     TBLPROPERTIES ('write.delete.mode' = '${mode}', 'write.update.mode' = '${mode}')`);
-      await wh.sql(`INSERT INTO db.d SELECT range, CASE WHEN range < 5 THEN 'a' ELSE 'b' END, range FROM range(10)`);
-      const whole = await wh.sql(`DELETE FROM db.d WHERE grp = 'a'`);
+      await ctx.wh.sql(`INSERT INTO db.d SELECT range, CASE WHEN range < 5 THEN 'a' ELSE 'b' END, range FROM range(10)`);
+      const whole = await ctx.wh.sql(`DELETE FROM db.d WHERE grp = 'a'`);
       expect(whole.rows).toEqual([[5n]]);
-      const partial = await wh.sql(`DELETE FROM db.d WHERE id = 7`);
+      const partial = await ctx.wh.sql(`DELETE FROM db.d WHERE id = 7`);
       expect(partial.rows).toEqual([[1n]]);
-      await wh.sql(`UPDATE db.d SET v = v * 10 WHERE id >= 8`);
-      expect(await q(wh, 'SELECT id, v FROM db.d ORDER BY id')).toEqual([
+      await ctx.wh.sql(`UPDATE db.d SET v = v * 10 WHERE id >= 8`);
+      expect(await q(ctx.wh, 'SELECT id, v FROM db.d ORDER BY id')).toEqual([
         [5, 5],
         [6, 6],
         [8, 80],
         [9, 90],
       ]);
-      const ops = await q(wh, `SELECT operation FROM db."d$snapshots" ORDER BY committed_at`);
-      expect(ops.map((r) => r[0])).toEqual(['append', 'delete', mode === 'copy-on-write' ? 'overwrite' : 'overwrite', 'overwrite']);
+      const ops = await q(ctx.wh, `SELECT operation FROM db."d$snapshots" ORDER BY committed_at`);
+      expect(ops.map((r) => r[0])).toEqual(['append', 'delete', mode === 'copy-on-write' ? 'overwrite' : 'delete', 'overwrite']);
       if (mode === 'merge-on-read') {
-        expect(await q(wh, `SELECT count(*) FROM db."d$files" WHERE content = 1`)).toEqual([[2]]);
+        expect(await q(ctx.wh, `SELECT count(*) FROM db."d$files" WHERE content = 1`)).toEqual([[2]]);
       }
     });
   }
