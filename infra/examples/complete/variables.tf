@@ -1,0 +1,48 @@
+variable "region" {
+  type        = string
+  description = "AWS region of the lakehouse."
+  default     = "eu-west-1"
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.region))
+    error_message = "region must be an AWS region name such as eu-west-1."
+  }
+}
+
+variable "name_prefix" {
+  type        = string
+  description = "Globally unique prefix of every name (bucket names are global)."
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{2,40}$", var.name_prefix))
+    error_message = "name_prefix must be 3-41 characters of lower-case letters, digits and hyphens, starting with a letter."
+  }
+}
+
+variable "trusted_principal_arns" {
+  type        = list(string)
+  description = "Who may assume the lakehouse roles."
+}
+
+variable "alert_emails" {
+  type        = list(string)
+  description = "Who receives cost alerts."
+}
+
+variable "monthly_budget_usd" {
+  type        = number
+  description = "Monthly cost budget in USD."
+  default     = 200
+}
+
+variable "analyst_scan_limit_bytes" {
+  type        = number
+  description = "Per-query scan limit of the analysts workgroup."
+  default     = 10737418240
+}
+
+variable "tags" {
+  type        = map(string)
+  description = "Tags on every resource."
+  default     = { Project = "floe-lakehouse" }
+}
