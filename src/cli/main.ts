@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import type { CliIO, GlobalOptions } from './context.js';
+import { registerAwsConfig } from './aws-config.js';
 import { registerDescribe } from './describe.js';
 import { reportError } from './errors.js';
 import { registerHistory } from './history.js';
@@ -25,6 +26,7 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
   registerDescribe(program, io, globals);
   registerHistory(program, io, globals);
   registerRollback(program, io, globals);
+  registerAwsConfig(program, io, globals);
   try {
     await program.parseAsync(argv);
     return 0;

@@ -130,3 +130,15 @@ describe('infra layout and wiring', () => {
     }
   });
 });
+
+describe('architecture diagram', () => {
+  it('names every module and zone the example deploys', async () => {
+    const doc = readFileSync(join(INFRA, '..', 'docs', 'architecture.md'), 'utf8');
+    expect(doc).toContain('```mermaid');
+    for (const m of MODULES) expect(doc, m).toContain(`module: ${m}`);
+    const example = await loadDir(join(INFRA, 'examples', 'complete'));
+    const used = Object.values(example.module).map((b) => String(b[0]!.source).split('/').pop());
+    expect(used.sort()).toEqual([...MODULES].sort());
+    for (const zone of ['raw', 'curated', 'analytics', 'athena-results', 'access-logs']) expect(doc, zone).toContain(zone);
+  });
+});
