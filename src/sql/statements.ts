@@ -18,6 +18,7 @@ import type { ColumnDef, PartitionTerm, Statement } from './ast.js';
 import type { SessionContext, SqlSession, StatementResult } from './session.js';
 import { icebergTypeOf, icebergTypeOfDuckdb } from './types.js';
 import { rowLevelChange } from './dml.js';
+import { alterTable } from './alter.js';
 
 function done(statement: Statement['kind'], message: string): StatementResult {
   return { statement, message, columns: [], rows: [], scans: [] };
@@ -132,13 +133,15 @@ export async function executeStatement(session: SqlSession, stmt: Statement): Pr
       else session.settings.set(stmt.key, stmt.value);
       return done(stmt.kind, `${stmt.key} = ${stmt.value === '' ? '(reset)' : stmt.value}`);
     }
+    case 'alterTable':
+      return alterTable(session, stmt);
     default:
       throw new UnsupportedError(`${stmt.kind.replace(/([A-Z])/g, ' $1').toUpperCase()} statements are not supported yet`);
   }
 }
 
 /** Spark's names for partition fields: identity keeps the column name. */
-function partitionFieldName(term: PartitionTerm): string {
+export function partitionFieldName(term: PartitionTerm): string {
   switch (term.transform) {
     case 'identity':
       return term.column;
@@ -153,7 +156,7 @@ function partitionFieldName(term: PartitionTerm): string {
   }
 }
 
-function transformName(term: PartitionTerm): TransformName {
+export function transformName(term: PartitionTerm): TransformName {
   switch (term.transform) {
     case 'bucket':
     case 'truncate':

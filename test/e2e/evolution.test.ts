@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { q, useWarehouse } from '../helpers/warehouse.js';
+
+const ctx = useWarehouse();
+
+describe('schema evolution (no data rewritten)', () => {
+  it('adds, renames, widens, reorders and drops columns by field id', async () => {
+    const wh = ctx.wh;
+    await wh.sql('CREATE TABLE db.t (id INT NOT NULL, name STRING, score FLOAT)');
+    await wh.sql(`INSERT INTO db.t VALUES (1, 'a', 1.5), (2, 'b', 2.5)`);
+    const before = (await wh.loadTable('db.t')).currentSnapshot()!['snapshot-id'];
+    await wh.sql(`ALTER TABLE db.t ADD COLUMN country STRING DEFAULT 'NL' AFTER id`);
+    await wh.sql('ALTER TABLE db.t RENAME COLUMN name TO label');
+    await wh.sql('ALTER TABLE db.t ALTER COLUMN id TYPE BIGINT');
+    await wh.sql('ALTER TABLE db.t ALTER COLUMN score TYPE DOUBLE');
+    await wh.sql(`INSERT INTO db.t (id, label, score) VALUES (3, 'c', 3.5)`);
+    expect(await q(wh, 'SELECT id, country, label, score FROM db.t ORDER BY id')).toEqual([
+      [1, 'NL', 'a', 1.5],
+      [2, 'NL', 'b', 2.5],
+      [3, 'NL', 'c', 3.5],
+    ]);
+    const described = await q(wh, 'DESCRIBE db.t');
+    expect(described.map((r) => [r[0], r[1]])).toEqual([['id', 'long not null'], ['country', 'string'], ['label', 'string'], ['score', 'double']]);
+    // Dropping and re-adding a column gives a new field id: old data never reappears.
+    await wh.sql('ALTER TABLE db.t DROP COLUMN label');
+    await wh.sql('ALTER TABLE db.t ADD COLUMN label STRING');
+    expect(await q(wh, 'SELECT count(label) FROM db.t')).toEqual([[0]]);
+    // The old snapshot still reads with the schema it was written with.
+    expect(await q(wh, `SELECT * FROM db.t FOR VERSION AS OF ${before} ORDER BY id`)).toEqual([
+      [1, 'a', 1.5],
+      [2, 'b', 2.5],
+    ]);
+  });
+
+  it('refuses changes the spec does not allow, leaving the table unchanged', async () => {
+    const wh = ctx.wh;
+    await wh.sql('CREATE TABLE db.u (id BIGINT, d DATE, s STRING) PARTITIONED BY (day(d))');
+    const location = (await wh.loadTable('db.u')).metadataLocation;
+    await expect(wh.sql('ALTER TABLE db.u ALTER COLUMN id TYPE INT')).rejects.toThrow(/cannot change column 'id' from long to int/);
+    await expect(wh.sql('ALTER TABLE db.u ALTER COLUMN s SET NOT NULL')).rejects.toThrow(/cannot make column 's' NOT NULL/);
+    await expect(wh.sql('ALTER TABLE db.u DROP COLUMN d')).rejects.toThrow(/partition spec uses it/);
+    await expect(wh.sql('ALTER TABLE db.u ADD COLUMN s INT')).rejects.toThrow(/already exists/);
+    await expect(wh.sql('ALTER TABLE db.u ADD COLUMN r INT NOT NULL')).rejects.toThrow(/without a DEFAULT/);
+    await expect(wh.sql('ALTER TABLE db.u RENAME COLUMN nope TO x')).rejects.toThrow(/'nope' does not exist/);
+    expect((await wh.loadTable('db.u')).metadataLocation).toBe(location);
+  });
+});
+
+describe('partition evolution, sort order, properties, branches and tags', () => {
+  it('prunes across old and new specs', async () => {
+    const wh = ctx.wh;
+    await wh.sql('CREATE TABLE db.e (id BIGINT, d DATE) PARTITIONED BY (month(d))');
+    await wh.sql(`INSERT INTO db.e SELECT range, DATE '2024-01-01' + CAST(range AS INT) FROM range(60)`);
+    await wh.sql('ALTER TABLE db.e REPLACE PARTITION FIELD month(d) WITH day(d)');
+    await wh.sql('ALTER TABLE db.e ADD PARTITION FIELD bucket(4, id)');
+    await wh.sql(`INSERT INTO db.e SELECT range + 100, DATE '2024-03-01' + CAST(range AS INT) FROM range(10)`);
+    const specs = (await wh.loadTable('db.e')).metadata['partition-specs'];
+    expect(specs.map((s) => s.fields.map((f) => f.transform))).toEqual([['month'], ['day'], ['day', 'bucket[4]']]);
+    const r = await wh.sql(`SELECT count(*) FROM db.e WHERE d = DATE '2024-01-15'`);
+    expect(r.rows).toEqual([[1n]]);
+    expect(r.scans[0]!.metrics.dataFilesSelected).toBe(1);
+    const r2 = await wh.sql(`SELECT count(*) FROM db.e WHERE d = DATE '2024-03-05'`);
+    expect(r2.rows).toEqual([[1n]]);
+    expect(r2.scans[0]!.metrics.dataFilesSelected).toBe(1);
+    expect(await q(wh, 'SELECT count(*) FROM db.e')).toEqual([[70]]);
+  });
+
+  it('sets properties and write order, and manages branches and tags', async () => {
+    const wh = ctx.wh;
+    await wh.sql('CREATE TABLE db.b (id INT, v STRING)');
+    await wh.sql(`ALTER TABLE db.b SET TBLPROPERTIES ('write.delete.mode' = 'merge-on-read', 'owner' = 'me')`);
+    await wh.sql(`ALTER TABLE db.b UNSET TBLPROPERTIES ('owner')`);
+    await wh.sql('ALTER TABLE db.b WRITE ORDERED BY id DESC');
+    await wh.sql(`INSERT INTO db.b VALUES (1, 'a'), (3, 'c'), (2, 'b')`);
+    const t = await wh.loadTable('db.b');
+    expect(t.properties['write.delete.mode']).toBe('merge-on-read');
+    expect(t.properties.owner).toBeUndefined();
+    expect(t.sortOrder().fields).toEqual([{ transform: 'identity', 'source-id': 1, direction: 'desc', 'null-order': 'nulls-last' }]);
+    await wh.sql('ALTER TABLE db.b CREATE TAG v1');
+    await wh.sql('ALTER TABLE db.b CREATE BRANCH audit');
+    await wh.sql(`INSERT INTO db.b.branch_audit VALUES (4, 'd')`);
+    expect(await q(wh, 'SELECT count(*) FROM db.b')).toEqual([[3]]);
+    expect(await q(wh, `SELECT count(*) FROM db.b FOR VERSION AS OF 'audit'`)).toEqual([[4]]);
+    expect(await q(wh, `SELECT count(*) FROM db.b FOR VERSION AS OF 'v1'`)).toEqual([[3]]);
+    await expect(wh.sql(`INSERT INTO db.b.branch_v1 VALUES (9, 'x')`)).rejects.toThrow(/tags are read-only/);
+    await expect(wh.sql('ALTER TABLE db.b CREATE TAG v1')).rejects.toThrow(/already exists/);
+    await wh.sql('ALTER TABLE db.b DROP BRANCH audit');
+    await expect(wh.sql(`SELECT count(*) FROM db.b FOR VERSION AS OF 'audit'`)).rejects.toThrow(/'audit' does not exist/);
+    await wh.sql('ALTER TABLE db.b RENAME TO db.b2');
+    expect(await q(wh, 'SELECT count(*) FROM db.b2')).toEqual([[3]]);
+  });
+});
