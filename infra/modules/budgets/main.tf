@@ -6,33 +6,16 @@ resource "aws_sns_topic" "alerts" {
   tags              = var.tags
 }
 
-# Only AWS Budgets (and CloudWatch alarms of this account) may publish.
+# Only AWS Budgets and this account's CloudWatch alarms may publish.
 data "aws_iam_policy_document" "alerts" {
   statement {
-    sid       = "BudgetsPublish"
+    sid       = "BudgetsAndAlarmsPublish"
     actions   = ["sns:Publish"]
     resources = [aws_sns_topic.alerts.arn]
 
     principals {
       type        = "Service"
-      identifiers = ["budgets.amazonaws.com"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [data.aws_caller_identity.current.account_id]
-    }
-  }
-
-  statement {
-    sid       = "CloudWatchAlarmsPublish"
-    actions   = ["sns:Publish"]
-    resources = [aws_sns_topic.alerts.arn]
-
-    principals {
-      type        = "Service"
-      identifiers = ["cloudwatch.amazonaws.com"]
+      identifiers = ["budgets.amazonaws.com", "cloudwatch.amazonaws.com"]
     }
 
     condition {

@@ -282,39 +282,29 @@ data "aws_iam_policy_document" "this" {
     }
   }
 
-  statement {
-    sid       = "DenyWrongEncryption"
-    effect    = "Deny"
-    actions   = ["s3:PutObject"]
-    resources = ["${aws_s3_bucket.this[each.key].arn}/*"]
-
-    principals {
-      type        = "*"
-      identifiers = ["*"]
+  # Objects must be written with SSE-KMS, and with this bucket's key when a key is named.
+  dynamic "statement" {
+    for_each = {
+      DenyWrongEncryption = { variable = "s3:x-amz-server-side-encryption", value = "aws:kms" }
+      DenyOtherKmsKeys    = { variable = "s3:x-amz-server-side-encryption-aws-kms-key-id", value = each.value.kms_key_arn }
     }
 
-    condition {
-      test     = "StringNotEqualsIfExists"
-      variable = "s3:x-amz-server-side-encryption"
-      values   = ["aws:kms"]
-    }
-  }
+    content {
+      sid       = statement.key
+      effect    = "Deny"
+      actions   = ["s3:PutObject"]
+      resources = ["${aws_s3_bucket.this[each.key].arn}/*"]
 
-  statement {
-    sid       = "DenyOtherKmsKeys"
-    effect    = "Deny"
-    actions   = ["s3:PutObject"]
-    resources = ["${aws_s3_bucket.this[each.key].arn}/*"]
+      principals {
+        type        = "*"
+        identifiers = ["*"]
+      }
 
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "StringNotEqualsIfExists"
-      variable = "s3:x-amz-server-side-encryption-aws-kms-key-id"
-      values   = [each.value.kms_key_arn]
+      condition {
+        test     = "StringNotEqualsIfExists"
+        variable = statement.value.variable
+        values   = [statement.value.value]
+      }
     }
   }
 }
