@@ -9,6 +9,7 @@ import { specById } from '../spec/metadata.js';
 import type { Schema, TableMetadata } from '../spec/types.js';
 import { identityPaths } from '../table/manifest-reader.js';
 import { planScan } from '../table/scan.js';
+import type { Transaction } from '../table/transaction.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import type { QueryText } from './ast.js';
 import { extractScanFilters } from './filters.js';
@@ -122,20 +123,7 @@ export async function rowLevelChange(session: SqlSession, change: RowLevelChange
     } else {
       for (const f of whole) removed.add(f);
       if (partial.size > 0) {
-        const groups: DeleteGroup[] = [];
-        const groupOf = new Map<string, number>();
-        const rows: string[] = [];
-        for (const path of partial) {
-          const task = tasksByPath.get(path)!;
-          const key = `${task.specId}|${JSON.stringify(task.file.partition, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`;
-          let g = groupOf.get(key);
-          if (g === undefined) {
-            g = groups.length;
-            groups.push({ specId: task.specId, spec: specById(table.metadata, task.specId)!, partition: task.file.partition });
-            groupOf.set(key, g);
-          }
-          rows.push(`(${quoteString(path)}, ${g})`);
-        }
+        const { groups, rows } = deleteGroups(table.metadata, partial, tasksByPath);
         const source = `SELECT ${ROW_FILE} AS file_path, ${ROW_POS} AS pos, g.__group FROM ${quoteIdent(view)} AS ${alias} JOIN (VALUES ${rows.join(', ')}) g(__gfile, __group) ON g.__gfile = ${ROW_FILE} WHERE ${cond}`;
         for (const d of await writePositionDeletes(engine, io, table.location, source, groups, schema)) {
           addedDeletes.push(d.file);
@@ -148,21 +136,7 @@ export async function rowLevelChange(session: SqlSession, change: RowLevelChange
     }
 
     const conflicts = isolation === 'serializable' ? conflictDetector(table.metadata, schema, filter) : undefined;
-    const committed = await table
-      .newTransaction()
-      .overwriteFiles({
-        branch,
-        add: added,
-        addDeletes: addedDeletes,
-        addedFileSpecs,
-        removes: (f) => removed.has(f.file_path),
-        requiredFiles: affected,
-        ...(conflicts ? { conflictsWith: conflicts } : {}),
-        ownsFiles: true,
-        // As Java's row delta: only removals or delete files is a 'delete'; new data rows make it an 'overwrite'.
-        operation: added.length === 0 ? 'delete' : 'overwrite',
-      })
-      .commit();
+    const committed = await rowDelta(table.newTransaction(), { branch, added, addedDeletes, addedFileSpecs, removed, affected, ...(conflicts ? { conflicts } : {}) }).commit();
     const snap = committed.metadata.refs[branch]?.['snapshot-id'];
     const how =
       mode === 'copy-on-write'
@@ -180,7 +154,61 @@ export async function rowLevelChange(session: SqlSession, change: RowLevelChange
   }
 }
 
-function writeMode(props: Record<string, string>, kind: 'delete' | 'update'): Mode {
+/**
+ * Position-delete groups for data files: one per (spec, partition), so each delete file sits in
+ * the partition of the data files it applies to. `rows` maps each data file to its group (VALUES).
+ */
+export function deleteGroups(
+  metadata: TableMetadata,
+  paths: Iterable<string>,
+  tasksByPath: Map<string, { specId: number; file: DataFile }>,
+): { groups: DeleteGroup[]; rows: string[] } {
+  const groups: DeleteGroup[] = [];
+  const groupOf = new Map<string, number>();
+  const rows: string[] = [];
+  for (const path of paths) {
+    const task = tasksByPath.get(path)!;
+    const key = `${task.specId}|${JSON.stringify(task.file.partition, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`;
+    let g = groupOf.get(key);
+    if (g === undefined) {
+      g = groups.length;
+      groups.push({ specId: task.specId, spec: specById(metadata, task.specId)!, partition: task.file.partition });
+      groupOf.set(key, g);
+    }
+    rows.push(`(${quoteString(path)}, ${g})`);
+  }
+  return { groups, rows };
+}
+
+export interface RowDelta {
+  branch: string;
+  added: DataFile[];
+  addedDeletes: DataFile[];
+  addedFileSpecs: Map<string, number>;
+  /** Data files replaced whole (copy-on-write) or dropped because every row went. */
+  removed: Set<string>;
+  /** Files the change read rows of: a concurrent removal of any is a conflict. */
+  affected: Set<string>;
+  conflicts?: (f: DataFile, specId: number) => boolean;
+}
+
+/** Adds a row-level change (new data, delete files, removed files) to a transaction. */
+export function rowDelta(tx: Transaction, d: RowDelta): Transaction {
+  return tx.overwriteFiles({
+    branch: d.branch,
+    add: d.added,
+    addDeletes: d.addedDeletes,
+    addedFileSpecs: d.addedFileSpecs,
+    removes: (f) => d.removed.has(f.file_path),
+    requiredFiles: d.affected,
+    ...(d.conflicts ? { conflictsWith: d.conflicts } : {}),
+    ownsFiles: true,
+    // As Java's row delta: only removals or delete files is a 'delete'; new data rows make it an 'overwrite'.
+    operation: d.added.length === 0 ? 'delete' : 'overwrite',
+  });
+}
+
+export function writeMode(props: Record<string, string>, kind: 'delete' | 'update' | 'merge'): Mode {
   const v = (props[`write.${kind}.mode`] ?? 'copy-on-write').toLowerCase();
   if (v !== 'copy-on-write' && v !== 'merge-on-read') {
     throw new ValidationError(`table property write.${kind}.mode must be copy-on-write or merge-on-read, not '${v}'`);
@@ -201,7 +229,7 @@ function bindsTo(schema: Schema, p: UnboundPredicate): boolean {
  * Serializable isolation: a data file added concurrently conflicts when it might hold rows the
  * condition matches (judged by its partition and column bounds; without a usable filter, any file).
  */
-function conflictDetector(
+export function conflictDetector(
   metadata: TableMetadata,
   schema: Schema,
   filter: UnboundPredicate | undefined,

@@ -721,6 +721,20 @@ class Parser {
       };
     }
     const sourceAlias = this.optionalAlias();
+    if (sourceAlias !== undefined && this.atOp('(')) {
+      // `USING (VALUES …) AS s(a, b)`: name the source's columns.
+      this.i++;
+      const names: string[] = [];
+      do names.push(this.ident('a column name', false));
+      while (this.acceptOp(','));
+      this.expectOp(')');
+      const prefix = 'SELECT * FROM (';
+      source = {
+        sql: `${prefix}${source.sql}) AS __src(${names.map((x) => `"${x.replace(/"/g, '""')}"`).join(', ')})`,
+        refs: source.refs.map((r) => ({ ...r, start: r.start + prefix.length, end: r.end + prefix.length })),
+        functions: source.functions.map((f) => ({ ...f, start: f.start + prefix.length, end: f.end + prefix.length })),
+      };
+    }
     this.expect('on');
     const onEnd = this.scanTo((t) => this.isWord(t, 'when'));
     const on = this.textUntil(onEnd, 'a join condition after ON');

@@ -19,6 +19,7 @@ import type { SessionContext, SqlSession, StatementResult } from './session.js';
 import { icebergTypeOf, icebergTypeOfDuckdb } from './types.js';
 import { rowLevelChange } from './dml.js';
 import { alterTable } from './alter.js';
+import { merge } from './merge.js';
 
 function done(statement: Statement['kind'], message: string): StatementResult {
   return { statement, message, columns: [], rows: [], scans: [] };
@@ -135,6 +136,8 @@ export async function executeStatement(session: SqlSession, stmt: Statement): Pr
     }
     case 'alterTable':
       return alterTable(session, stmt);
+    case 'merge':
+      return merge(session, stmt);
     default:
       throw new UnsupportedError(`${stmt.kind.replace(/([A-Z])/g, ' $1').toUpperCase()} statements are not supported yet`);
   }
