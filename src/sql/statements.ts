@@ -20,6 +20,7 @@ import { icebergTypeOf, icebergTypeOfDuckdb } from './types.js';
 import { rowLevelChange } from './dml.js';
 import { alterTable } from './alter.js';
 import { merge } from './merge.js';
+import { callProcedure } from './call.js';
 
 function done(statement: Statement['kind'], message: string): StatementResult {
   return { statement, message, columns: [], rows: [], scans: [] };
@@ -138,6 +139,8 @@ export async function executeStatement(session: SqlSession, stmt: Statement): Pr
       return alterTable(session, stmt);
     case 'merge':
       return merge(session, stmt);
+    case 'call':
+      return callProcedure(session, stmt);
     default:
       throw new UnsupportedError(`${stmt.kind.replace(/([A-Z])/g, ' $1').toUpperCase()} statements are not supported yet`);
   }

@@ -186,6 +186,45 @@ export class Transaction {
     return this;
   }
 
+  /** Points `main` at any snapshot of the table (Spark's set_current_snapshot). */
+  setCurrentSnapshot(snapshotId: bigint): this {
+    this.ops.push({
+      build: async (base) => {
+        if (!snapshotById(base, snapshotId)) throw new NotFoundError(`snapshot ${snapshotId} does not exist in ${this.table.name}`);
+        return {
+          requirements: [{ type: 'assert-ref-snapshot-id', ref: MAIN_BRANCH, 'snapshot-id': snapshotForRef(base, MAIN_BRANCH)?.['snapshot-id'] ?? null }],
+          updates: [{ action: 'set-snapshot-ref', 'ref-name': MAIN_BRANCH, type: 'branch', 'snapshot-id': snapshotId }],
+        };
+      },
+      writtenFiles: () => [],
+    });
+    return this;
+  }
+
+  /**
+   * Moves `branch` to the head of `to` when `branch`'s head is an ancestor of it (write–audit–publish:
+   * publish an audited branch to main without rewriting anything).
+   */
+  fastForward(branch: string, to: string): this {
+    this.ops.push({
+      build: async (base) => {
+        const target = snapshotForRef(base, to);
+        if (!target) throw new NotFoundError(`branch '${to}' of ${this.table.name} does not exist`);
+        if (base.refs[branch]?.type === 'tag') throw new ValidationError(`'${branch}' is a tag; only branches move`);
+        const head = snapshotForRef(base, branch);
+        if (head && !ancestorsOf(base, target['snapshot-id']).some((s) => s['snapshot-id'] === head['snapshot-id'])) {
+          throw new ValidationError(`cannot fast-forward '${branch}' to '${to}': '${branch}' has commits that '${to}' does not`);
+        }
+        return {
+          requirements: [{ type: 'assert-ref-snapshot-id', ref: branch, 'snapshot-id': head?.['snapshot-id'] ?? null }],
+          updates: [{ action: 'set-snapshot-ref', 'ref-name': branch, type: 'branch', 'snapshot-id': target['snapshot-id'] }],
+        };
+      },
+      writtenFiles: () => [],
+    });
+    return this;
+  }
+
   /** Raw updates and requirements (for actions without a helper of their own). */
   apply(build: (base: TableMetadata) => { requirements?: TableRequirement[]; updates: TableUpdate[] }): this {
     this.ops.push({
