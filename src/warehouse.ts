@@ -8,6 +8,7 @@ import { duckdbType } from './engine/types.js';
 import { writeDataFiles } from './engine/writer.js';
 import type { FileIO } from './io/file-io.js';
 import { LocalFileIO } from './io/local.js';
+import { FileContent } from './manifest/types.js';
 import { stringifyJson } from './spec/json.js';
 import type { TableIdentifier } from './spec/types.js';
 import { parseScript } from './sql/parser.js';
@@ -114,6 +115,62 @@ export class Warehouse {
       const files = await writeDataFiles(this.engine, this.io, writeTarget(t), source);
       return await t.newTransaction().appendFiles(files, { ownsFiles: true, ...(options.branch ? { branch: options.branch } : {}) }).commit();
     } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * Upserts rows keyed by the table's identifier fields in one commit: equality delete files remove
+   * any existing row with the same key and the new rows are added (spec: equality deletes apply to
+   * data with a smaller sequence number, so the rows added in the same commit survive). Partition
+   * sources must be identifier fields, so each key's partition is known.
+   */
+  async upsertRows(table: Table | string, rows: Record<string, unknown>[], options: { branch?: string } = {}): Promise<Table> {
+    const t = typeof table === 'string' ? await this.loadTable(table) : table;
+    if (rows.length === 0) return t;
+    if (t.metadata['format-version'] < 2) throw new ValidationError(`${t.name} is a format v1 table: equality deletes need format v2`);
+    const schema = t.schema();
+    const ids = schema['identifier-field-ids'] ?? [];
+    if (ids.length === 0) throw new ValidationError(`${t.name} has no identifier fields to upsert by (ALTER TABLE … SET IDENTIFIER FIELDS …)`);
+    const keyFields = ids.map((id) => schema.fields.find((f) => f.id === id)!);
+    for (const f of t.spec().fields) {
+      if (f.transform !== 'void' && !ids.includes(f['source-id'])) {
+        throw new ValidationError(`cannot upsert into ${t.name}: partition field ${f.name} is not derived from the identifier fields`);
+      }
+    }
+    const dir = await mkdtemp(join(tmpdir(), 'floe-rows-'));
+    const staged = `__floe_upsert_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
+    try {
+      const file = join(dir, 'rows.ndjson');
+      await writeFile(file, rows.map((r) => stringifyJson(normaliseRow(r))).join('\n'));
+      const columns = schema.fields.map((f) => `${quoteString(f.name)}: ${quoteString(duckdbType(f.type))}`).join(', ');
+      await this.engine.run(
+        `CREATE TEMP TABLE ${quoteIdent(staged)} AS SELECT ${schema.fields.map((f) => quoteIdent(f.name)).join(', ')} FROM read_json(${quoteString(file)}, format = 'newline_delimited', columns = {${columns}})`,
+      );
+      const keys = keyFields.map((f) => quoteIdent(f.name)).join(', ');
+      const dup = await this.engine.query(`SELECT ${keys} FROM ${quoteIdent(staged)} GROUP BY ALL HAVING count(*) > 1 LIMIT 1`);
+      if (dup.rows.length > 0) throw new ValidationError(`upsert rows repeat the key (${keyFields.map((f) => f.name).join(', ')}) = (${dup.rows[0]!.map(String).join(', ')})`);
+      const data = await writeDataFiles(this.engine, this.io, writeTarget(t), `SELECT * FROM ${quoteIdent(staged)}`);
+      const keySchema = { type: 'struct' as const, 'schema-id': schema['schema-id'], fields: keyFields };
+      const deletes = (
+        await writeDataFiles(this.engine, this.io, { schema: keySchema, spec: t.spec(), location: t.location, properties: t.properties }, `SELECT ${keys} FROM ${quoteIdent(staged)}`, { filePrefix: `eq-delete-${Date.now()}` })
+      ).map((f) => {
+        const { sort_order_id: _unused, ...rest } = f;
+        return { ...rest, content: FileContent.EqualityDeletes, equality_ids: ids };
+      });
+      return await t
+        .newTransaction()
+        .overwriteFiles({
+          add: data,
+          addDeletes: deletes,
+          removes: () => false,
+          ownsFiles: true,
+          operation: 'overwrite',
+          ...(options.branch ? { branch: options.branch } : {}),
+        })
+        .commit();
+    } finally {
+      await this.engine.run(`DROP TABLE IF EXISTS ${quoteIdent(staged)}`).catch(() => undefined);
       await rm(dir, { recursive: true, force: true });
     }
   }
