@@ -99,7 +99,9 @@ export async function readParquetStats(
       const lo = mins.get(fileName)!.get(id);
       const hi = maxs.get(fileName)!.get(id);
       if (lo === undefined || hi === undefined) continue;
-      const bounds = encodeBounds(leaf.type, lo, hi);
+      // A position delete file's file_path keeps full bounds (as Java's metrics for delete files), so
+      // conflict checks and planning can tell which data files it names.
+      const bounds = id === 2147483546 ? ([toBinary('string', lo), toBinary('string', hi)] as const) : encodeBounds(leaf.type, lo, hi);
       if (!bounds) continue;
       st.lowerBounds.set(id, bounds[0]);
       st.upperBounds.set(id, bounds[1]);

@@ -139,7 +139,8 @@ export async function merge(session: SqlSession, stmt: Merge): Promise<Statement
       const tx = table.newTransaction();
       if (affected.size === 0) tx.appendFiles(added, { branch, ownsFiles: true });
       else {
-        rowDelta(tx, { branch, added, addedDeletes, addedFileSpecs, removed, affected, conflicts: conflictDetector(table.metadata, schema, undefined) });
+        const serializable = (table.properties['write.merge.isolation-level'] ?? 'serializable') === 'serializable';
+        rowDelta(tx, { branch, added, addedDeletes, addedFileSpecs, removed, affected, ...(serializable ? { conflicts: conflictDetector(table.metadata, schema, undefined) } : {}) });
       }
       const committed = await tx.commit();
       snapshot = committed.metadata.refs[branch]?.['snapshot-id'];

@@ -334,7 +334,8 @@ export class SnapshotProducer {
   /** Rejects the commit when a snapshot committed since the operation's base conflicts with it. */
   private async validate(base: TableMetadata, parent: Snapshot | undefined): Promise<void> {
     const { changes } = this;
-    if (!changes.conflictsWith || !parent) return;
+    const rowLevel = (changes.requiredFiles?.size ?? 0) > 0;
+    if ((!changes.conflictsWith && !rowLevel) || !parent) return;
     if (parent['snapshot-id'] === changes.baseSnapshotId) return;
     for (const s of ancestorsOf(base, parent['snapshot-id'])) {
       if (s['snapshot-id'] === changes.baseSnapshotId) break;
@@ -342,9 +343,17 @@ export class SnapshotProducer {
         if (m.added_snapshot_id !== s['snapshot-id']) continue;
         for (const e of await this.reader.entriesOf(m)) {
           if (e.status !== EntryStatus.Added) continue;
-          if (changes.conflictsWith(e.data_file, m.partition_spec_id)) {
+          const f = e.data_file;
+          // A concurrent delete file may remove rows this change rewrote or re-inserted (both
+          // isolation levels, as Java's validateNoConflictingDeleteFiles).
+          if (rowLevel && f.content !== FileContent.Data && this.deleteTouches(f, changes.requiredFiles!)) {
             throw new CommitFailedError(
-              `conflict: snapshot ${s['snapshot-id']} (${s.summary.operation}) added ${e.data_file.file_path}, which this ${changes.operation} would have to replace`,
+              `conflict: snapshot ${s['snapshot-id']} (${s.summary.operation}) added delete file ${f.file_path} for rows this ${changes.operation} changes`,
+            );
+          }
+          if (changes.conflictsWith && f.content === FileContent.Data && changes.conflictsWith(f, m.partition_spec_id)) {
+            throw new CommitFailedError(
+              `conflict: snapshot ${s['snapshot-id']} (${s.summary.operation}) added ${f.file_path}, which this ${changes.operation} would have to replace`,
             );
           }
         }
@@ -353,6 +362,22 @@ export class SnapshotProducer {
     if (changes.baseSnapshotId !== undefined && !snapshotById(base, changes.baseSnapshotId)) {
       throw new CommitFailedError(`conflict: base snapshot ${changes.baseSnapshotId} no longer exists`);
     }
+  }
+
+  /** Whether a delete file may apply to one of `files` (position deletes name their data file when known). */
+  private deleteTouches(f: DataFile, files: Set<string>): boolean {
+    if (f.content !== FileContent.PositionDeletes) return true;
+    if (f.referenced_data_file !== undefined) return files.has(f.referenced_data_file);
+    // The file_path column's bounds (field 2147483546) bracket the data files it names.
+    const lo = f.lower_bounds?.get(2147483546);
+    const hi = f.upper_bounds?.get(2147483546);
+    if (!lo || !hi) return true;
+    const l = Buffer.from(lo);
+    const h = Buffer.from(hi);
+    return [...files].some((p) => {
+      const b = Buffer.from(p, 'utf8');
+      return Buffer.compare(l, b) <= 0 && Buffer.compare(b, h) <= 0;
+    });
   }
 }
 
