@@ -72,7 +72,8 @@ export function selectSnapshot(metadata: TableMetadata, at: SnapshotSelector): S
       return s;
     }
     case 'ref': {
-      if (!(at.name in metadata.refs)) {
+      // An empty table has no main ref yet: reading it gives no rows, not an error.
+      if (!(at.name in metadata.refs) && at.name !== MAIN_BRANCH) {
         throw new NotFoundError(`branch or tag '${at.name}' does not exist`);
       }
       return snapshotForRef(metadata, at.name);
