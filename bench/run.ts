@@ -14,6 +14,7 @@ const ROWS = Number(process.env['BENCH_ROWS'] ?? 10_000_000);
 const FILES = Number(process.env['BENCH_FILES'] ?? 10_000);
 const SNAPSHOTS = Number(process.env['BENCH_SNAPSHOTS'] ?? 1_000);
 const COMMITS = Number(process.env['BENCH_COMMITS'] ?? 5_000);
+const DML_ROWS = Number(process.env['BENCH_DML_ROWS'] ?? 10_000_000);
 
 async function time<T>(fn: () => Promise<T>): Promise<[number, T]> {
   const t0 = performance.now();
@@ -121,6 +122,59 @@ function fakeFile(i: number, day: number): DataFile {
   };
 }
 
+/**
+ * Row-level changes (issue 4): a scattered 1% DELETE with merge-on-read vs copy-on-write, reads
+ * after ten merge-on-read deletes vs before, and a MERGE of upserts vs DuckDB doing the same
+ * join-and-rewrite on plain Parquet.
+ */
+async function dml(wh: Warehouse, dir: string): Promise<void> {
+  const rows = DML_ROWS;
+  console.log(`\n# row-level changes (${rows.toLocaleString()} rows)`);
+  await wh.sql(`CREATE NAMESPACE IF NOT EXISTS dml`);
+  const make = async (name: string, mode: string): Promise<void> => {
+    await wh.sql(`CREATE TABLE dml.${name} (id BIGINT, grp INT, v DOUBLE) PARTITIONED BY (bucket(8, id))
+      TBLPROPERTIES ('write.delete.mode' = '${mode}', 'write.merge.mode' = '${mode}')`);
+    await wh.sql(`INSERT INTO dml.${name} SELECT range, (range % 100)::INT, range * 0.5 FROM range(${rows})`);
+  };
+  await make('mor', 'merge-on-read');
+  await make('cow', 'copy-on-write');
+  const [morMs] = await time(() => wh.sql(`DELETE FROM dml.mor WHERE id % 100 = 7`));
+  const [cowMs] = await time(() => wh.sql(`DELETE FROM dml.cow WHERE id % 100 = 7`));
+  line('DELETE 1% scattered, merge-on-read, ms', morMs.toFixed(0), '');
+  line('DELETE 1% scattered, copy-on-write, ms', cowMs.toFixed(0), '');
+  line('DELETE merge-on-read / copy-on-write time', `${(morMs / cowMs).toFixed(2)}x`, '(report)');
+
+  const read = `SELECT grp, count(*), sum(v) FROM dml.mor GROUP BY grp ORDER BY grp`;
+  await make('reads', 'merge-on-read');
+  const readOf = async (): Promise<number> => {
+    const ts: number[] = [];
+    for (let i = 0; i < 3; i++) ts.push((await time(() => wh.sql(read.replace('dml.mor', 'dml.reads'))))[0]);
+    return Math.min(...ts);
+  };
+  const beforeMs = await readOf();
+  for (let k = 0; k < 10; k++) await wh.sql(`DELETE FROM dml.reads WHERE id % 1000 = ${k * 37}`);
+  const afterMs = await readOf();
+  line('read before / after 10 merge-on-read deletes, ms', `${beforeMs.toFixed(0)} / ${afterMs.toFixed(0)}`, '');
+  line('read after 10 merge-on-read deletes / before', `${(afterMs / beforeMs).toFixed(2)}x`, '<= 1.5x');
+
+  const upserts = Math.max(1000, Math.floor(rows / 100));
+  const src = `SELECT (range * 97) % ${rows * 2} AS id, 1::INT AS grp, -1.0 AS v FROM range(${upserts})`;
+  await wh.engine.run(`CREATE OR REPLACE TABLE __bench_src AS ${src}`);
+  const [mergeMs] = await time(() =>
+    wh.sql(`MERGE INTO dml.cow t USING (SELECT * FROM __bench_src) s ON t.id = s.id
+      WHEN MATCHED THEN UPDATE SET v = s.v WHEN NOT MATCHED THEN INSERT (id, grp, v) VALUES (s.id, s.grp, s.v)`),
+  );
+  // Baseline: the same join-and-rewrite by DuckDB alone over plain Parquet.
+  const base = join(dir, 'merge-base.parquet');
+  await wh.engine.run(`COPY (SELECT range AS id, (range % 100)::INT AS grp, range * 0.5 AS v FROM range(${rows})) TO ${quoteString(base)} (FORMAT parquet)`);
+  const [baseMs] = await time(() =>
+    wh.engine.run(`COPY (SELECT coalesce(s.id, t.id) AS id, coalesce(s.grp, t.grp) AS grp, coalesce(s.v, t.v) AS v
+      FROM read_parquet(${quoteString(base)}) t FULL OUTER JOIN __bench_src s ON t.id = s.id) TO ${quoteString(`${base}.out`)} (FORMAT parquet)`),
+  );
+  line(`MERGE ${upserts.toLocaleString()} upserts: rows/s floe`, Math.round(upserts / (mergeMs / 1000)).toLocaleString(), '');
+  line('MERGE time floe / DuckDB join-and-rewrite on Parquet', `${(mergeMs / baseMs).toFixed(2)}x`, '(report)');
+}
+
 async function planning(wh: Warehouse): Promise<void> {
   console.log(`\n# planning (${FILES.toLocaleString()} data files in ${SNAPSHOTS.toLocaleString()} snapshots)`);
   await wh.sql(`CREATE NAMESPACE plan`);
@@ -186,6 +240,7 @@ async function main(): Promise<void> {
     if (!only || only === 'ingest') await ingestAndQuery(wh, dir);
     if (!only || only === 'planning') await planning(wh);
     if (!only || only === 'commit') await commits(wh);
+    if (!only || only === 'dml') await dml(wh, dir);
   } finally {
     await wh.close();
     await rm(dir, { recursive: true, force: true });

@@ -32,8 +32,6 @@ export async function scanSql(
 ): Promise<string> {
   const columns = schema.fields;
   const rowIds = options.rowIds === true;
-  const projection =
-    columns.map((f) => quoteIdent(f.name)).join(', ') + (rowIds ? `, __path AS ${ROW_FILE}, file_row_number AS ${ROW_POS}` : '');
   if (tasks.length === 0) {
     const nulls = columns.map((f) => `${sqlLiteral(f.type, null)} AS ${quoteIdent(f.name)}`);
     if (rowIds) nulls.push(`CAST(NULL AS VARCHAR) AS ${ROW_FILE}`, `CAST(NULL AS BIGINT) AS ${ROW_POS}`);
@@ -48,37 +46,36 @@ export async function scanSql(
   }
   const present = options.engine ? await presentFieldIds(options.engine, columns, tasks, options.specs ?? [], local) : undefined;
   const groups = identityGroups(columns, tasks, options.specs ?? [], present);
-  const readData = (extra: string): string =>
+  // Each data file is known to the delete joins by (group, index in its read_parquet list).
+  const slot = new Map<string, string>();
+  groups.forEach((g, gi) => g.tasks.forEach((t, fi) => slot.set(t.file.file_path, `${gi}, ${fi}`)));
+  const readData = (withIds: boolean): string =>
     groups
-      .map((g) => {
+      .map((g, gi) => {
         const files = `[${g.tasks.map((t) => quoteString(local.get(t.file.file_path)!)).join(', ')}]`;
-        return `SELECT * FROM read_parquet(${files}, schema = ${schemaMapOption(columns, g.defaults)}${extra})`;
+        const ids = withIds ? `, ${gi} AS __grp, file_index AS __fi, file_row_number AS __rn` : '';
+        return `SELECT *${ids} FROM read_parquet(${files}, schema = ${schemaMapOption(columns, g.defaults)})`;
       })
       .join(' UNION ALL ');
   const withDeletes = tasks.some((t) => t.deletes.length > 0);
   if (!withDeletes && !rowIds) {
-    return `SELECT ${projection} FROM (${readData('')})`;
+    return `SELECT ${columns.map((f) => quoteIdent(f.name)).join(', ')} FROM (${readData(false)})`;
   }
 
-  // Data files with their original path; each delete file applies exactly to the data files
-  // planning attached it to (sequence numbers and partitions were checked there).
-  const fileRows = tasks.map((t) => `(${quoteString(local.get(t.file.file_path)!)}, ${quoteString(t.file.file_path)})`);
-  const ctes: string[] = [
-    `__files(__local, __path) AS (VALUES ${fileRows.join(', ')})`,
-    `__data AS (SELECT d.*, f.__path FROM (${readData(', filename = true, file_row_number = true')}) d JOIN __files f ON d.filename = f.__local)`,
-  ];
-  const conditions: string[] = [];
+  // Deletes are anti-joins keyed by the data file DuckDB read (its local name) and row number;
+  // each delete file applies exactly to the data files planning attached it to (sequence numbers
+  // and partitions were checked there).
+  const ctes: string[] = [`__data AS (SELECT * FROM (${readData(true)}))`];
+  const joins: string[] = [];
 
   const posDeletes = uniqueDeletes(tasks, FileContent.PositionDeletes);
   if (posDeletes.length > 0) {
     const files = `[${posDeletes.map((d) => quoteString(local.get(d.file.file_path)!)).join(', ')}]`;
-    ctes.push(`__pos_pairs(__dlocal, __path) AS (VALUES ${pairRows(tasks, FileContent.PositionDeletes, local).join(', ')})`);
+    ctes.push(`__pos_pairs(__dlocal, __path, __grp, __fi) AS (VALUES ${pairRows(tasks, FileContent.PositionDeletes, local, slot).join(', ')})`);
     ctes.push(
-      `__pos AS (SELECT file_path, pos, filename AS __dlocal FROM read_parquet(${files}, schema = map {${POS_FILE_PATH_ID}: {name: 'file_path', type: 'VARCHAR', default_value: NULL}, ${POS_POS_ID}: {name: 'pos', type: 'BIGINT', default_value: NULL}}, filename = true))`,
+      `__pos AS (SELECT m.__grp, m.__fi, p.pos FROM read_parquet(${files}, schema = map {${POS_FILE_PATH_ID}: {name: 'file_path', type: 'VARCHAR', default_value: NULL}, ${POS_POS_ID}: {name: 'pos', type: 'BIGINT', default_value: NULL}}, filename = true) p JOIN __pos_pairs m ON m.__dlocal = p.filename AND m.__path = p.file_path)`,
     );
-    conditions.push(
-      `NOT EXISTS (SELECT 1 FROM __pos p JOIN __pos_pairs m ON m.__dlocal = p.__dlocal AND m.__path = p.file_path WHERE p.file_path = __data.__path AND p.pos = __data.file_row_number)`,
-    );
+    joins.push(`ANTI JOIN __pos ON __pos.__grp = __data.__grp AND __pos.__fi = __data.__fi AND __pos.pos = __data.__rn`);
   }
 
   const eqDeletes = uniqueDeletes(tasks, FileContent.EqualityDeletes);
@@ -91,42 +88,42 @@ export async function scanSql(
   }
   let n = 0;
   for (const [key, group] of byIds) {
-    const ids = key.split(',').filter((s) => s.length > 0).map(Number);
+    const ids = key.split(',').filter((x) => x.length > 0).map(Number);
     const fields = ids.map((id) => columns.find((f) => f.id === id));
     if (ids.length === 0 || fields.some((f) => f === undefined)) continue;
     const eqFields = fields as NestedField[];
     const name = `__eq${n++}`;
     const inGroup = new Set(group.map((d) => d.file.file_path));
     const files = `[${group.map((d) => quoteString(local.get(d.file.file_path)!)).join(', ')}]`;
+    ctes.push(`${name}_pairs(__dlocal, __path, __grp, __fi) AS (VALUES ${pairRows(tasks, FileContent.EqualityDeletes, local, slot, inGroup).join(', ')})`);
     ctes.push(
-      `${name}_pairs(__dlocal, __path) AS (VALUES ${pairRows(tasks, FileContent.EqualityDeletes, local, inGroup).join(', ')})`,
+      `${name} AS (SELECT m.__grp, m.__fi, ${eqFields.map((f) => `e.${quoteIdent(f.name)}`).join(', ')} FROM read_parquet(${files}, schema = ${schemaMapOption(eqFields)}, filename = true) e JOIN ${name}_pairs m ON m.__dlocal = e.filename)`,
     );
-    ctes.push(
-      `${name} AS (SELECT e.*, e.filename AS __dlocal FROM read_parquet(${files}, schema = ${schemaMapOption(eqFields)}, filename = true) e)`,
-    );
-    const match = eqFields
-      .map((f) => `e.${quoteIdent(f.name)} IS NOT DISTINCT FROM __data.${quoteIdent(f.name)}`)
-      .join(' AND ');
-    conditions.push(
-      `NOT EXISTS (SELECT 1 FROM ${name} e JOIN ${name}_pairs m ON m.__dlocal = e.__dlocal WHERE m.__path = __data.__path AND ${match})`,
-    );
+    const match = eqFields.map((f) => `${name}.${quoteIdent(f.name)} IS NOT DISTINCT FROM __data.${quoteIdent(f.name)}`).join(' AND ');
+    joins.push(`ANTI JOIN ${name} ON ${name}.__grp = __data.__grp AND ${name}.__fi = __data.__fi AND ${match}`);
   }
-  if (conditions.length === 0) conditions.push('true');
-  return `WITH ${ctes.join(',\n')} SELECT ${projection} FROM __data WHERE ${conditions.join(' AND ')}`;
+  if (rowIds) {
+    const fileRows = tasks.map((t) => `(${slot.get(t.file.file_path)!}, ${quoteString(t.file.file_path)})`);
+    ctes.push(`__files(__grp, __fi, __path) AS (VALUES ${fileRows.join(', ')})`);
+    joins.push('JOIN __files ON __files.__grp = __data.__grp AND __files.__fi = __data.__fi');
+  }
+  const select = columns.map((f) => `__data.${quoteIdent(f.name)}`).join(', ') + (rowIds ? `, __files.__path AS ${ROW_FILE}, __data.__rn AS ${ROW_POS}` : '');
+  return `WITH ${ctes.join(',\n')} SELECT ${select} FROM __data ${joins.join(' ')}`;
 }
 
-/** (delete file, data file) pairs as VALUES rows: which deletes apply to which data file. */
+/** (delete file, data file path, data file slot) VALUES rows: which deletes apply to which data file. */
 function pairRows(
   tasks: FileScanTask[],
   content: FileContent,
   local: Map<string, string>,
+  slot: Map<string, string>,
   only?: Set<string>,
 ): string[] {
   const rows: string[] = [];
   for (const t of tasks) {
     for (const d of t.deletes) {
       if (d.file.content !== content || (only && !only.has(d.file.file_path))) continue;
-      rows.push(`(${quoteString(local.get(d.file.file_path)!)}, ${quoteString(t.file.file_path)})`);
+      rows.push(`(${quoteString(local.get(d.file.file_path)!)}, ${quoteString(t.file.file_path)}, ${slot.get(t.file.file_path)!})`);
     }
   }
   return rows;
