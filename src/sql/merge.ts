@@ -120,8 +120,9 @@ export async function merge(session: SqlSession, stmt: Merge): Promise<Statement
       if (inserted > 0) added.push(...(await writeDataFiles(engine, io, target, newRows)));
     } else if (mode === 'copy-on-write') {
       for (const f of affected) removed.add(f);
-      const kept = `SELECT ${cols} FROM ${quoteIdent(view)} AS __v WHERE __v.${ROW_FILE} IN (${[...affected].map(quoteString).join(', ')})
-        AND NOT EXISTS (SELECT 1 FROM ${quoteIdent(joined)} j WHERE j.__c IN (${touches}) AND j.__f = __v.${ROW_FILE} AND j.__p = __v.${ROW_POS})`;
+      const kept = `SELECT ${schema.fields.map((f) => `__v.${quoteIdent(f.name)}`).join(', ')} FROM ${quoteIdent(view)} AS __v
+        ANTI JOIN (SELECT __f, __p FROM ${quoteIdent(joined)} WHERE __c IN (${touches})) AS j ON j.__f = __v.${ROW_FILE} AND j.__p = __v.${ROW_POS}
+        WHERE __v.${ROW_FILE} IN (${[...affected].map(quoteString).join(', ')})`;
       added.push(...(await writeDataFiles(engine, io, target, `${kept} UNION ALL ${newRows}`)));
     } else {
       const tasksByPath = new Map(plan.tasks.map((x) => [x.file.file_path, x]));
