@@ -8,9 +8,10 @@ import {
   FloeError,
   NotFoundError,
   ValidationError,
+  errorMessage,
 } from '../errors.js';
 import type { FileIO } from '../io/file-io.js';
-import { isUnder } from '../io/paths.js';
+import { isUnder, toLocalPath } from '../io/paths.js';
 import { readManifest } from '../manifest/manifest.js';
 import { readManifestList } from '../manifest/manifest-list.js';
 import { newTableMetadata, withMetadataLog } from '../spec/metadata.js';
@@ -22,12 +23,14 @@ import { parseMetadataVersion, readMetadataFile, writeMetadataFile } from './met
 import { validateIdentifier, validateNamespace } from './names.js';
 
 export interface SqliteCatalogOptions {
-  /** Local folder holding the tables (and by default `catalog.db`). */
+  /** Local folder holding the tables (and by default `catalog.db`): absolute, relative or `file:` URI. */
   warehouse: string;
   io: FileIO;
   /** Recorded in every row, so one database can hold several catalogs (default `floe`). */
   catalogName?: string;
   dbPath?: string;
+  /** How long a write waits for another process's lock before SQLITE_BUSY (default 15 s). */
+  busyTimeoutMs?: number;
 }
 
 interface TableRow {
@@ -50,11 +53,13 @@ export class SqliteCatalog implements Catalog {
 
   constructor(options: SqliteCatalogOptions) {
     this.name = options.catalogName ?? 'floe';
-    this.warehouse = resolve(options.warehouse);
+    this.warehouse = resolve(/^file:/i.test(options.warehouse) ? toLocalPath(options.warehouse) : options.warehouse);
     this.io = options.io;
     const dbPath = options.dbPath ?? `${this.warehouse}/catalog.db`;
-    mkdirSync(dirname(dbPath), { recursive: true });
-    this.db = new Database(dbPath, { timeout: 15_000 });
+    mkdirSync(dirname(resolve(dbPath)), { recursive: true });
+    // busy_timeout lets several OS processes queue for the write lock instead of failing at once;
+    // WAL lets readers proceed while one of them writes.
+    this.db = new Database(dbPath, { timeout: options.busyTimeoutMs ?? 15_000 });
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     // spec: Iceberg JdbcCatalog (V1 schema) and PyIceberg SqlCatalog table layouts.
@@ -211,10 +216,12 @@ export class SqliteCatalog implements Catalog {
     if (!(await this.namespaceExists(id.namespace))) throw new NotFoundError(`namespace ${id.namespace.join('.')} does not exist`);
     if (this.row(id)) throw new AlreadyExistsError(`table ${label(id)} already exists`);
     const location = (options.location ?? this.defaultLocation(id)).replace(/\/+$/, '');
-    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location) && !location.startsWith('file://')) {
-      throw new ValidationError(`location ${location} is not on this warehouse's storage`);
+    let localLocation: string;
+    try {
+      localLocation = resolve(toLocalPath(location));
+    } catch (e) {
+      throw new ValidationError(`location ${location} is not on this warehouse's storage: ${errorMessage(e)}`, { cause: e });
     }
-    const localLocation = location.replace(/^file:\/\//, '');
     if (!isUnder(localLocation, this.warehouse)) {
       throw new ValidationError(`location ${location} is outside the warehouse ${this.warehouse}`);
     }
@@ -319,20 +326,36 @@ export class SqliteCatalog implements Catalog {
     }).immediate();
   }
 
+  /**
+   * Removes the table's row; with `purge`, then deletes every file its current metadata references.
+   * When that metadata cannot be read (missing or corrupt), the row is still dropped and only the
+   * metadata file itself is deleted, as Java's JdbcCatalog skips the purge it cannot plan.
+   */
   async dropTable(id: TableIdentifier, options: DropTableOptions = {}): Promise<void> {
     validateIdentifier(id);
-    let loaded: LoadedTable | undefined;
-    if (options.purge) loaded = await this.loadTable(id).catch((e) => (e instanceof NotFoundError ? Promise.reject(e) : undefined));
+    const row = this.row(id);
+    if (!row) throw new NotFoundError(`table ${label(id)} does not exist`);
+    let metadata: TableMetadata | undefined;
+    if (options.purge && row.metadata_location) {
+      metadata = await this.readMetadata(row.metadata_location).catch((e: unknown) => {
+        if (e instanceof FloeError) return undefined;
+        throw e;
+      });
+    }
     const changes = this.db
       .prepare(`DELETE FROM iceberg_tables WHERE catalog_name = ? AND table_namespace = ? AND table_name = ?`)
       .run(this.name, id.namespace.join('.'), id.name).changes;
     if (changes === 0) throw new NotFoundError(`table ${label(id)} does not exist`);
-    if (loaded) await purgeFiles(this.io, loaded.metadataLocation, loaded.metadata);
+    if (!options.purge || !row.metadata_location) return;
+    this.parsed.delete(row.metadata_location);
+    if (metadata) await purgeFiles(this.io, row.metadata_location, metadata);
+    else await this.io.delete(row.metadata_location).catch(() => undefined);
   }
 
   async registerTable(id: TableIdentifier, metadataLocation: string): Promise<LoadedTable> {
     validateIdentifier(id);
     if (!(await this.namespaceExists(id.namespace))) throw new NotFoundError(`namespace ${id.namespace.join('.')} does not exist`);
+    if (this.row(id)) throw new AlreadyExistsError(`table ${label(id)} already exists`);
     const metadata = await readMetadataFile(this.io, metadataLocation);
     this.insertRow(id, metadataLocation);
     return { identifier: id, metadataLocation, metadata };
@@ -358,30 +381,46 @@ export class SqliteCatalog implements Catalog {
   }
 }
 
-/** Deletes every file the table's metadata references: data, deletes, manifests, lists, metadata. */
+/**
+ * Deletes every file the table's metadata references: data and delete files of every live
+ * manifest, manifests, manifest lists, statistics files, and the metadata files in the log.
+ * Unreadable manifests are skipped (what is known is still deleted); deletions are best effort.
+ */
 export async function purgeFiles(io: FileIO, metadataLocation: string, metadata: TableMetadata): Promise<void> {
   const files = new Set<string>();
+  const manifests = new Set<string>();
   for (const s of metadata.snapshots) {
-    const manifests: string[] = [];
     try {
       if (s['manifest-list']) {
         files.add(s['manifest-list']);
-        const list = readManifestList(await io.read(s['manifest-list']));
-        manifests.push(...list.map((m) => m.manifest_path));
-      } else manifests.push(...(s.manifests ?? []));
-      for (const m of manifests) {
-        files.add(m);
-        const { entries } = readManifest(await io.read(m));
-        for (const e of entries) files.add(e.data_file.file_path);
-      }
+        for (const m of readManifestList(await io.read(s['manifest-list']))) manifests.add(m.manifest_path);
+      } else for (const m of s.manifests ?? []) manifests.add(m);
     } catch (e) {
       if (!(e instanceof FloeError)) throw e;
-      // A missing or unreadable manifest: delete what is known and go on.
+    }
+  }
+  for (const m of manifests) {
+    files.add(m);
+    try {
+      const { entries } = readManifest(await io.read(m));
+      for (const e of entries) files.add(e.data_file.file_path);
+    } catch (e) {
+      if (!(e instanceof FloeError)) throw e;
+    }
+  }
+  for (const key of ['statistics', 'partition-statistics'] as const) {
+    for (const st of metadata[key] ?? []) {
+      const path = (st as { 'statistics-path'?: unknown })['statistics-path'];
+      if (typeof path === 'string') files.add(path);
     }
   }
   for (const e of metadata['metadata-log']) files.add(e['metadata-file']);
   files.add(metadataLocation);
-  await Promise.all([...files].map((f) => io.delete(f).catch(() => undefined)));
+  const all = [...files];
+  // Bounded parallelism: a large table has many thousands of files.
+  for (let i = 0; i < all.length; i += 64) {
+    await Promise.all(all.slice(i, i + 64).map((f) => io.delete(f).catch(() => undefined)));
+  }
 }
 
 function isConstraint(e: unknown): boolean {

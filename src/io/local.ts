@@ -60,10 +60,16 @@ export class LocalFileIO implements FileIO {
       }
       // link() fails with EEXIST when the name is taken: exactly one concurrent writer wins,
       // and readers never see a partly written file.
-      await link(tmp, p);
+      try {
+        await link(tmp, p);
+      } catch (e) {
+        if (!NO_HARD_LINKS.has(errno(e) ?? '')) throw e;
+        // File systems without hard links: O_CREAT|O_EXCL on the final name is still atomic.
+        await writeExclusive(p, data);
+      }
       return true;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      if (errno(e) === 'EEXIST') return false;
       throw fsError(e, path, 'write');
     } finally {
       await unlink(tmp).catch(() => undefined);
@@ -77,7 +83,7 @@ export class LocalFileIO implements FileIO {
       if (!s.isFile()) return null;
       return { path: p, size: s.size, mtimeMs: s.mtimeMs };
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
+      if (errno(e) === 'ENOENT' || errno(e) === 'ENOTDIR') return null;
       throw fsError(e, path, 'stat');
     }
   }
@@ -87,7 +93,7 @@ export class LocalFileIO implements FileIO {
     try {
       await unlink(p);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      if (errno(e) === 'ENOENT') return;
       throw fsError(e, path, 'delete');
     }
   }
@@ -99,8 +105,7 @@ export class LocalFileIO implements FileIO {
       try {
         names = await readdir(dir, { withFileTypes: true });
       } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT' || code === 'ENOTDIR') return;
+        if (errno(e) === 'ENOENT' || errno(e) === 'ENOTDIR') return;
         throw fsError(e, dir, 'list');
       }
       for (const d of names) {
@@ -120,9 +125,27 @@ export class LocalFileIO implements FileIO {
   }
 }
 
+/** errno codes of `link()` on file systems that have no hard links (FAT, some FUSE/SMB mounts). */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV']);
+
+async function writeExclusive(p: string, data: Uint8Array): Promise<void> {
+  const fh = await open(p, 'wx');
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+function errno(e: unknown): string | undefined {
+  return (e as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/** Missing files are NotFoundError naming the path; every other fs failure is IoError naming it. */
 function fsError(e: unknown, path: string, op: string): Error {
-  const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return new NotFoundError(`file ${path} does not exist`);
+  const code = errno(e);
+  if (code === 'ENOENT') return new NotFoundError(`file ${path} does not exist`, { cause: e });
   if (code === 'EACCES' || code === 'EPERM') return new IoError(`permission denied to ${op} ${path}`, { cause: e });
   return new IoError(`cannot ${op} ${path}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
 }

@@ -2,37 +2,56 @@ import { posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ValidationError } from '../errors.js';
 
-/** A local file path for `file:` URIs and absolute paths; other schemes are not local. */
+/** `scheme://authority` of a URI (`s3://bucket`, `file://`), or '' for a plain path. */
+const URI_HEAD = /^([a-z][a-z0-9+.-]*:\/\/[^/]*)/i;
+
+/**
+ * A local file path for `file:` URIs (`file:///abs`, `file:/abs`, percent-decoded, RFC 8089)
+ * and absolute paths. Other schemes and relative paths are not local: ValidationError.
+ */
 export function toLocalPath(uriOrPath: string): string {
-  if (uriOrPath.startsWith('file:')) {
+  if (uriOrPath.includes('\u0000')) throw new ValidationError(`path '${uriOrPath.replace(/\u0000/g, '\\0')}' contains a NUL character`);
+  if (/^file:/i.test(uriOrPath)) {
+    if (!/^file:\//i.test(uriOrPath)) throw new ValidationError(`'${uriOrPath}' is not an absolute file URI`);
+    // `file:/abs` (Java's URI form) and `file:///abs` are the same file; `file://host/…` is not local.
+    const uri = /^file:\/(?!\/)/i.test(uriOrPath) ? `file://${uriOrPath.slice(5)}` : uriOrPath;
+    let local: string;
     try {
-      return fileURLToPath(uriOrPath.startsWith('file:///') ? uriOrPath : uriOrPath.replace(/^file:\/*/, 'file:///'));
+      local = fileURLToPath(uri);
     } catch (e) {
-      throw new ValidationError(`'${uriOrPath}' is not a valid file URI`, { cause: e });
+      throw new ValidationError(`'${uriOrPath}' is not a valid local file URI`, { cause: e });
     }
+    if (local.includes('\u0000')) throw new ValidationError(`path '${uriOrPath}' contains a NUL character`);
+    return local;
   }
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(uriOrPath)) throw new ValidationError(`'${uriOrPath}' is not a local path`);
+  if (/^[a-z][a-z0-9+.-]*:/i.test(uriOrPath)) throw new ValidationError(`'${uriOrPath}' is not a local path`);
   if (!uriOrPath.startsWith('/')) throw new ValidationError(`'${uriOrPath}' is not an absolute path`);
   return uriOrPath;
 }
 
-/** Joins path segments of a path or URI with single slashes. */
+/**
+ * Joins a base path or URI with further segments using single slashes; the `scheme://authority`
+ * head of a URI is kept as it is (`joinPath('s3://b/', '/x//y')` → `s3://b/x/y`).
+ */
 export function joinPath(base: string, ...parts: string[]): string {
-  let out = base.replace(/\/+$/, '');
-  for (const p of parts) {
-    const clean = p.replace(/^\/+/, '').replace(/\/+$/, '');
-    if (clean) out = `${out}/${clean}`;
-  }
-  return out;
+  const head = URI_HEAD.exec(base)?.[1] ?? '';
+  const body = [base.slice(head.length), ...parts]
+    .flatMap((p) => p.split('/'))
+    .filter((s) => s !== '')
+    .join('/');
+  if (head !== '') return `${head}/${body}`;
+  return base.startsWith('/') ? `/${body}` : body;
 }
 
-/** Whether `path` lies inside `root` once `.` and `..` are resolved. */
+/**
+ * Whether `path` lies inside `root` (or is `root`) once `.` and `..` are resolved. Segment-wise,
+ * so `/a/bc` is not under `/a/b`; URIs must share scheme and authority.
+ */
 export function isUnder(path: string, root: string): boolean {
-  const scheme = (s: string) => /^([a-z][a-z0-9+.-]*:\/\/[^/]*)/i.exec(s)?.[1] ?? '';
-  const sp = scheme(path);
-  const sr = scheme(root);
-  if (sp.toLowerCase() !== sr.toLowerCase()) return false;
-  const p = posix.normalize(`/${path.slice(sp.length)}`);
-  const r = posix.normalize(`/${root.slice(sr.length)}`).replace(/\/+$/, '');
+  const hp = URI_HEAD.exec(path)?.[1] ?? '';
+  const hr = URI_HEAD.exec(root)?.[1] ?? '';
+  if (hp.toLowerCase() !== hr.toLowerCase()) return false;
+  const p = posix.normalize(`/${path.slice(hp.length)}`);
+  const r = posix.normalize(`/${root.slice(hr.length)}`).replace(/\/+$/, '');
   return r === '' || p === r || p.startsWith(`${r}/`);
 }

@@ -32,10 +32,30 @@ export function fileIoContract(name: string, make: () => Promise<{ io: FileIO; b
     });
     it('lets exactly one of many concurrent writeIfAbsent calls win', async () => {
       const { io, base } = await make();
-      const results = await Promise.all(Array.from({ length: 12 }, (_, i) => io.writeIfAbsent(`${base}/once.txt`, bytes(`writer-${i}`))));
+      // A folder that does not exist yet: the writers also race to create it.
+      const target = `${base}/deep/er/once.txt`;
+      const results = await Promise.all(Array.from({ length: 12 }, (_, i) => io.writeIfAbsent(target, bytes(`writer-${i}`))));
       expect(results.filter(Boolean)).toHaveLength(1);
       const winner = results.indexOf(true);
-      expect(Buffer.from(await io.read(`${base}/once.txt`)).toString()).toBe(`writer-${winner}`);
+      expect(Buffer.from(await io.read(target)).toString()).toBe(`writer-${winner}`);
+      expect(await io.writeIfAbsent(target, bytes('late'))).toBe(false);
+      expect(Buffer.from(await io.read(target)).toString()).toBe(`writer-${winner}`);
+    });
+    it('lists nested files with paths that read back, sizes and times', async () => {
+      const { io, base } = await make();
+      const before = Date.now() - 5_000;
+      await io.write(`${base}/t/x/1.bin`, bytes('one'));
+      await io.write(`${base}/t/x/y/2.bin`, bytes('two!'));
+      await io.write(`${base}/t/empty.bin`, new Uint8Array(0));
+      await io.write(`${base}/t2/other.bin`, bytes('no'));
+      const seen: Record<string, number> = {};
+      for await (const f of io.list(`${base}/t`)) {
+        expect(f.mtimeMs).toBeGreaterThan(before);
+        seen[f.path.slice(f.path.lastIndexOf('/') + 1)] = f.size;
+        expect((await io.read(f.path)).length).toBe(f.size);
+      }
+      expect(seen).toEqual({ '1.bin': 3, '2.bin': 4, 'empty.bin': 0 });
+      expect((await io.read(`${base}/t/empty.bin`)).length).toBe(0);
     });
   });
 }
