@@ -128,6 +128,35 @@ describe('expireSnapshots', () => {
     expect((await wh.loadTable('db.t')).snapshots()).toHaveLength(3);
   });
 
+  it('re-plans when a writer moves a ref meanwhile: a rollback onto an expiring snapshot keeps it, appended files stay', async () => {
+    const { wh } = ctx;
+    await wh.sql(`CREATE TABLE db.w (id INT)`);
+    for (let i = 0; i < 4; i++) await wh.sql(`INSERT INTO db.w VALUES (${i})`);
+    const first = (await wh.loadTable('db.w')).snapshots()[1]!['snapshot-id'];
+    let raced = 0;
+    // Before each of the expiry's first two commit attempts, another writer commits.
+    const racing: Catalog = new Proxy(wh.catalog, {
+      get(target, prop, receiver) {
+        if (prop !== 'commitTable') return Reflect.get(target, prop, receiver) as unknown;
+        return async (...args: Parameters<Catalog['commitTable']>) => {
+          raced++;
+          if (raced === 1) await (await wh.loadTable('db.w')).newTransaction().rollbackTo(first).commit();
+          if (raced === 2) await wh.sql(`INSERT INTO db.w VALUES (100)`);
+          return target.commitTable(...args);
+        };
+      },
+    });
+    const t = new Table(newTableContext(racing, wh.io), await wh.catalog.loadTable({ namespace: ['db'], name: 'w' }));
+    const r = await expireSnapshots(t, { olderThanMs: Date.now() + 60_000, retainLast: 1 });
+    expect(raced).toBe(3);
+    const m = (await wh.loadTable('db.w')).metadata;
+    // main = the append on top of the rolled-back snapshot; only it remains.
+    expect(m.snapshots.map((s) => s['snapshot-id'])).toEqual([m.refs.main!['snapshot-id']]);
+    expect(m.snapshots[0]!['parent-snapshot-id']).toBe(first);
+    expect(r.expiredSnapshotIds).toContain(first);
+    expect(await q(wh, 'SELECT id FROM db.w ORDER BY id')).toEqual([[0], [1], [100]]);
+  });
+
   it('deletes metadata files that fell out of the metadata log', async () => {
     const { wh } = ctx;
     await wh.sql(`CREATE TABLE db.m (id INT) TBLPROPERTIES ('write.metadata.previous-versions-max' = '2')`);
