@@ -55,3 +55,27 @@ export function isUnder(path: string, root: string): boolean {
   const r = posix.normalize(`/${root.slice(hr.length)}`).replace(/\/+$/, '');
   return r === '' || p === r || p.startsWith(`${r}/`);
 }
+
+/** Schemes that name the same object store (Hadoop's S3 connectors: `s3a`, `s3n` → `s3`). */
+const EQUIVALENT_SCHEMES: Record<string, string> = { s3a: 's3', s3n: 's3' };
+
+/**
+ * One spelling per stored file, for comparing paths written by different engines: `file:/x`,
+ * `file:///x`, `file://localhost/x` and `/x` become `/x` (with `.`, `..` and repeated slashes
+ * resolved); `s3a://b/k` and `s3n://b/k` become `s3://b/k`; schemes and hosts are lower-cased.
+ * Object-store keys are kept as they are (`a//b` and `a/b` are different keys). Anything that is
+ * not a URI or an absolute path is returned unchanged.
+ */
+export function canonicalPath(path: string): string {
+  if (/^file:/i.test(path) || path.startsWith('/')) {
+    try {
+      return posix.normalize(toLocalPath(path));
+    } catch {
+      return path;
+    }
+  }
+  const m = /^([a-z][a-z0-9+.-]*):\/\/([^/]*)(.*)$/i.exec(path);
+  if (!m) return path;
+  const scheme = m[1]!.toLowerCase();
+  return `${EQUIVALENT_SCHEMES[scheme] ?? scheme}://${m[2]!.toLowerCase()}${m[3]!}`;
+}

@@ -37,6 +37,22 @@ export function avroType(schema: AvroSchema): avro.Type {
   return avro.Type.forSchema(schema as avro.Schema, options as unknown as Partial<avro.ForSchemaOptions>);
 }
 
+/**
+ * Decoders by schema text: building an avsc type costs far more than decoding a small manifest,
+ * and a table's manifests share a handful of schemas. Types are immutable once built.
+ */
+const typeCache = new Map<string, avro.Type>();
+
+function cachedType(schemaText: string, schema: AvroSchema): avro.Type {
+  let type = typeCache.get(schemaText);
+  if (!type) {
+    type = avroType(schema);
+    typeCache.set(schemaText, type);
+    if (typeCache.size > 256) typeCache.delete(typeCache.keys().next().value as string);
+  }
+  return type;
+}
+
 const MAGIC = Buffer.from([0x4f, 0x62, 0x6a, 0x01]);
 const headerType = avro.Type.forSchema({
   type: 'record',
@@ -67,7 +83,7 @@ export function readAvroFile(bytes: Uint8Array, what: string): AvroFile {
     if (!schemaText) throw new Error('no avro.schema in the header');
     const codec = header.meta['avro.codec']?.toString('utf8') ?? 'null';
     const schema = JSON.parse(schemaText) as Record<string, unknown>;
-    const type = avroType(schema);
+    const type = cachedType(schemaText, schema);
     const metadata: Record<string, string> = {};
     for (const [k, v] of Object.entries(header.meta)) if (!k.startsWith('avro.')) metadata[k] = v.toString('utf8');
     const records: Record<string, unknown>[] = [];
@@ -100,9 +116,10 @@ export function readAvroFile(bytes: Uint8Array, what: string): AvroFile {
 }
 
 export function writeAvroFile(schema: Record<string, unknown>, metadata: Record<string, string>, records: unknown[]): Uint8Array {
-  const type = avroType(schema);
+  const schemaText = JSON.stringify(schema);
+  const type = cachedType(schemaText, schema);
   const meta: Record<string, Buffer> = {
-    'avro.schema': Buffer.from(JSON.stringify(schema), 'utf8'),
+    'avro.schema': Buffer.from(schemaText, 'utf8'),
     'avro.codec': Buffer.from('deflate', 'utf8'),
   };
   for (const [k, v] of Object.entries(metadata)) meta[k] = Buffer.from(v, 'utf8');

@@ -4,6 +4,7 @@ import { snapshotById, snapshotForRef } from '../spec/metadata.js';
 import { MAIN_BRANCH } from '../spec/types.js';
 import type { Statement } from './ast.js';
 import type { SqlSession, StatementResult } from './session.js';
+import { MAINTENANCE_PROCEDURES, callMaintenance } from './maintenance.js';
 
 const PROCEDURES: Record<string, string[]> = {
   rollback_to_snapshot: ['table', 'snapshot_id'],
@@ -17,8 +18,8 @@ export async function callProcedure(session: SqlSession, stmt: Extract<Statement
   const parts = stmt.procedure.map((p) => p.toLowerCase());
   const name = parts[parts.length - 1]!;
   if (parts.length < 2 || parts[parts.length - 2] !== 'system') throw new ValidationError(`procedures live in the system namespace: CALL system.${name}(…)`);
-  const params = PROCEDURES[name];
-  if (!params) throw new UnsupportedError(`unknown procedure system.${name} (known: ${Object.keys(PROCEDURES).join(', ')})`);
+  const params = PROCEDURES[name] ?? MAINTENANCE_PROCEDURES[name];
+  if (!params) throw new UnsupportedError(`unknown procedure system.${name} (known: ${[...Object.keys(PROCEDURES), ...Object.keys(MAINTENANCE_PROCEDURES)].join(', ')})`);
   const args: Record<string, string> = {};
   for (const [i, text] of stmt.args.positional.entries()) {
     if (i >= params.length) throw new ValidationError(`system.${name} takes ${params.length} arguments`);
@@ -27,6 +28,10 @@ export async function callProcedure(session: SqlSession, stmt: Extract<Statement
   for (const [k, text] of Object.entries(stmt.args.named)) {
     if (!params.includes(k)) throw new ValidationError(`system.${name} has no parameter '${k}' (parameters: ${params.join(', ')})`);
     args[k] = await constant(session, text);
+  }
+  if (MAINTENANCE_PROCEDURES[name]) {
+    if (args.table === undefined) throw new ValidationError(`system.${name} needs 'table'`);
+    return callMaintenance(session, name, args);
   }
   for (const p of params) if (args[p] === undefined) throw new ValidationError(`system.${name} needs '${p}'`);
   const table = await session.loadTable(args.table!.split('.'));

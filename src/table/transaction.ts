@@ -22,7 +22,7 @@ import { SnapshotProducer, type SnapshotChanges } from './snapshot-producer.js';
 import { Table } from './table.js';
 
 /** One change inside a transaction, rebuilt against the latest base on every attempt. */
-interface Operation {
+export interface Operation {
   build(base: TableMetadata): Promise<{ requirements: TableRequirement[]; updates: TableUpdate[] }>;
   /** Files written by attempts; deleted when the commit definitely failed. */
   writtenFiles(): string[];
@@ -234,6 +234,12 @@ export class Transaction {
       },
       writtenFiles: () => [],
     });
+    return this;
+  }
+
+  /** An operation of an action's own (e.g. a manifest rewrite), rebuilt on every attempt like the rest. */
+  addOperation(op: Operation): this {
+    this.ops.push(op);
     return this;
   }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/errors.js';
-import { isUnder, joinPath, toLocalPath } from '../../src/io/paths.js';
+import { canonicalPath, isUnder, joinPath, toLocalPath } from '../../src/io/paths.js';
 
 describe('toLocalPath', () => {
   it('accepts file URIs in both forms and absolute paths', () => {
@@ -58,5 +58,22 @@ describe('isUnder', () => {
     expect(isUnder('s3://b/wx', 's3://b/w')).toBe(false);
     expect(isUnder('s3://other/w/t', 's3://b/w')).toBe(false);
     expect(isUnder('/b/w/t', 's3://b/w')).toBe(false);
+  });
+});
+
+describe('canonicalPath', () => {
+  it('gives equivalent spellings of one file the same form', () => {
+    const forms = ['/w/t/data/a.parquet', 'file:/w/t/data/a.parquet', 'file:///w/t/data/a.parquet', 'file://localhost/w/t/data/a.parquet', '/w/t//data/./a.parquet', 'FILE:///w/t/data/a.parquet'];
+    expect(new Set(forms.map(canonicalPath))).toEqual(new Set(['/w/t/data/a.parquet']));
+    expect(canonicalPath('file:///w/a%20b')).toBe('/w/a b');
+    const s3 = ['s3://bucket/t/a.parquet', 's3a://bucket/t/a.parquet', 's3n://bucket/t/a.parquet', 'S3A://Bucket/t/a.parquet'];
+    expect(new Set(s3.map(canonicalPath))).toEqual(new Set(['s3://bucket/t/a.parquet']));
+  });
+  it('keeps different files apart', () => {
+    expect(canonicalPath('s3://bucket/t//a')).not.toBe(canonicalPath('s3://bucket/t/a'));
+    expect(canonicalPath('s3://other/t/a')).not.toBe(canonicalPath('s3://bucket/t/a'));
+    expect(canonicalPath('gs://bucket/t/a')).not.toBe(canonicalPath('s3://bucket/t/a'));
+    expect(canonicalPath('/w/t/A.parquet')).not.toBe(canonicalPath('/w/t/a.parquet'));
+    expect(canonicalPath('file://otherhost/w/a')).not.toBe(canonicalPath('/w/a'));
   });
 });
