@@ -5,6 +5,7 @@ import { registerDescribe } from './describe.js';
 import { reportError } from './errors.js';
 import { registerHistory } from './history.js';
 import { registerRollback } from './rollback.js';
+import { registerRun } from './run.js';
 import { registerSql } from './sql.js';
 import { registerTables } from './tables.js';
 
@@ -27,6 +28,7 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
   registerHistory(program, io, globals);
   registerRollback(program, io, globals);
   registerAwsConfig(program, io, globals);
+  registerRun(program, io, globals);
   try {
     await program.parseAsync(argv);
     return 0;
