@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { scanSql } from '../../src/engine/scan-view.js';
 import { identityPaths } from '../../src/table/manifest-reader.js';
@@ -188,6 +189,39 @@ SELECT id, status, seq FROM curated.order_events`,
     expect(await q(wh, 'SELECT * FROM analytics.orders_clean ORDER BY id')).toEqual(await q(wh, RECOMPUTE_CLEAN));
   });
 
+  it('reads only the incremental_sources incrementally and the other sources in full', async () => {
+    const wh = ctx.wh;
+    await wh.sqlAll(CREATE_ORDERS);
+    await wh.sql('CREATE TABLE curated.customers (customer STRING, region STRING)');
+    const dir = await writeModels(wh.root, {
+      orders_by_region: `/*
+materialized: incremental
+incremental_sources: curated.orders
+*/
+SELECT o.id, c.region, o.amount FROM curated.orders o JOIN curated.customers c ON c.customer = o.customer`,
+    });
+    // Both sources still empty: the model's table is created empty and no lineage is recorded for them.
+    const [r0] = await runModels(wh, { modelsDir: dir });
+    expect(r0).toMatchObject({ status: 'success', rowsWritten: 0, sources: {} });
+    await wh.sql("INSERT INTO curated.customers VALUES ('ann', 'north'), ('bob', 'south')");
+    await insertOrders(wh, [[1, 'ann', 10, '2026-01-01 10:00:00']]);
+    const [r1] = await runModels(wh, { modelsDir: dir });
+    expect(r1).toMatchObject({ status: 'success', mode: 'incremental', rowsWritten: 1 });
+    expect(r1!.sourcesFrom).toBeUndefined();
+    await insertOrders(wh, [[2, 'bob', 5, '2026-01-02 10:00:00'], [3, 'ann', 1, '2026-01-02 11:00:00']]);
+    const [r2] = await runModels(wh, { modelsDir: dir });
+    expect(r2).toMatchObject({ status: 'success', mode: 'incremental', rowsWritten: 2 });
+    // Old customers join the new orders: customers was read in full (all of its files).
+    expect(r2!.scans.find((x) => x.table === 'curated.customers')).toEqual({ table: 'curated.customers', dataFilesSelected: 1, dataFilesTotal: 1 });
+    expect(r2!.scans.find((x) => x.table === 'curated.orders')).toEqual({ table: 'curated.orders', dataFilesSelected: 1, dataFilesTotal: 2 });
+    expect(await q(wh, 'SELECT * FROM analytics.orders_by_region ORDER BY id')).toEqual(
+      await q(wh, 'SELECT o.id, c.region, o.amount FROM curated.orders o JOIN curated.customers c ON c.customer = o.customer ORDER BY id'),
+    );
+    await writeModels(wh.root, { orders_by_region: '/* {materialized: incremental, incremental_sources: [curated.nope]} */ SELECT * FROM curated.orders' });
+    const [bad] = await runModels(wh, { modelsDir: dir });
+    expect(bad!.error).toBe('model orders_by_region: incremental source curated.nope is not read by its SELECT (it reads curated.orders)');
+  });
+
   it('creates the target partitioned and sorted per the model header', async () => {
     const wh = ctx.wh;
     await wh.sqlAll(CREATE_ORDERS);
@@ -224,5 +258,18 @@ SELECT id, amount, ts FROM curated.orders`,
     const [r] = await runModels(wh, { modelsDir: dir });
     expect(r!.error).toBe('model m selects (id, customer) but analytics.m has (id): evolve the table with ALTER TABLE, or drop it (DROP TABLE analytics.m) to rebuild it');
     expect(await head(wh, 'analytics.m')).toBe(before);
+  });
+
+  it('runs the README example models', async () => {
+    const wh = ctx.wh;
+    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+    const files = Object.fromEntries([...readme.matchAll(/```sql\n-- models\/(\w+)\.sql\n([\s\S]*?)```/g)].map((m) => [m[1]!, m[2]!]));
+    expect(Object.keys(files).sort()).toEqual(['customer_totals', 'orders_clean']);
+    await wh.sqlAll(CREATE_ORDERS);
+    await insertOrders(wh, [[1, 'ann', 10, '2026-01-01 10:00:00'], [2, 'bob', 5, '2026-01-02 11:00:00']]);
+    const records = await runModels(wh, { modelsDir: await writeModels(wh.root, files) });
+    expect(records.map((r) => [r.model, r.status])).toEqual([['orders_clean', 'success'], ['customer_totals', 'success']]);
+    expect(await q(wh, 'SELECT * FROM analytics.customer_totals ORDER BY customer')).toEqual(await q(wh, RECOMPUTE_TOTALS));
+    expect((await wh.loadTable('analytics.orders_clean')).spec().fields.map((f) => f.transform)).toEqual(['day']);
   });
 });
