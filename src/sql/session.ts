@@ -44,6 +44,11 @@ export type SourceRead = SnapshotSelector | { kind: 'appended'; fromSnapshotId: 
 /** Session settings with this prefix become snapshot summary properties of the session's commits. */
 export const SUMMARY_SETTING_PREFIX = 'floe.summary.';
 
+let sessions = 0;
+function nextSessionBase(): number {
+  return sessions++ * 1_000_000;
+}
+
 /** Schemas DuckDB owns: references into them are left for DuckDB to resolve. */
 const DUCKDB_SCHEMAS = new Set(['information_schema', 'pg_catalog', 'main', 'temp', 'system', 'memory']);
 
@@ -57,7 +62,8 @@ export class SqlSession {
   readonly settings = new Map<string, string>();
   /** Per table (`ns.t`): how references without time travel read it (the model runner pins sources). */
   readonly sourceReads = new Map<string, SourceRead>();
-  private counter = 0;
+  /** Temporary view names are unique per engine: sessions sharing one (the model runner's) start apart. */
+  private counter = nextSessionBase();
 
   constructor(readonly context: SessionContext) {}
 
