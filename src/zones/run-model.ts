@@ -131,6 +131,10 @@ export async function runModel(wh: Warehouse, model: Model, ctx: ModelRunContext
 
     if (!target) target = await createTarget(session, model, targetSql, wrapped);
     else await checkColumns(session, model, target, wrapped);
+    const columns = new Set(target.schema().fields.map((f) => f.name.toLowerCase()));
+    for (const k of cfg.uniqueKey ?? []) {
+      if (!columns.has(k.toLowerCase())) throw new ValidationError(`model ${model.name}: unique_key column '${k}' is not a column of ${model.target}`);
+    }
     if (!target.currentSnapshot()) target = await target.newTransaction().appendFiles([]).commit();
     base = target.currentSnapshot()!['snapshot-id'];
     target = await target
@@ -160,12 +164,18 @@ export async function runModel(wh: Warehouse, model: Model, ctx: ModelRunContext
 
     // Audit against the branch: the target's name now reads the run's result.
     session.sourceReads.set(model.target, { kind: 'ref', name: branch });
-    for (const [i, check] of cfg.checks.entries()) {
-      const [r] = await session.execute(`SELECT count(*) FROM (\n${checkSql(check, targetSql)}\n) AS __floe_check`);
-      const bad = Number(r!.rows[0]![0]);
+    for (const { check, name } of checksOf(model)) {
+      let bad: number;
+      try {
+        const [r] = await session.execute(`SELECT count(*) FROM (\n${checkSql(check, targetSql)}\n) AS __floe_check`);
+        bad = Number(r!.rows[0]![0]);
+      } catch (err) {
+        record.failedCheck = name;
+        throw new ValidationError(`check ${name} could not run: ${errorMessage(err)}`, { cause: err });
+      }
       if (bad > 0) {
-        record.failedCheck = checkName(check, i);
-        throw new ValidationError(`check ${record.failedCheck} failed: ${bad} row(s)`);
+        record.failedCheck = name;
+        throw new ValidationError(`check ${name} failed: ${bad} row(s)`);
       }
     }
 
@@ -187,6 +197,21 @@ export async function runModel(wh: Warehouse, model: Model, ctx: ModelRunContext
     record.durationMs = finished - started;
   }
   return record;
+}
+
+/**
+ * The checks a run audits, named. A merge model's unique_key must stay unique (a batch with a new
+ * key twice would insert it twice), so it is checked unless the model already declares it.
+ */
+function checksOf(model: Model): { check: ModelCheck; name: string }[] {
+  const out = model.config.checks.map((check, i) => ({ check, name: checkName(check, i) }));
+  const key = model.config.uniqueKey;
+  if (model.config.materialized === 'merge' && key) {
+    const implied: ModelCheck = { kind: 'unique', columns: key };
+    const name = checkName(implied, out.length);
+    if (!out.some((c) => c.name === name)) out.push({ check: implied, name });
+  }
+  return out;
 }
 
 async function loadIfExists(wh: Warehouse, label: string): Promise<Table | undefined> {

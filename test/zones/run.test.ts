@@ -108,6 +108,13 @@ SELECT id, status, seq FROM curated.order_events`,
     const [r3] = await runModels(wh, { modelsDir: dir });
     expect(r3).toMatchObject({ status: 'success', rowsWritten: 0 });
     expect((await wh.loadTable('analytics.order_status')).currentSnapshot()!.summary['floe.run.id']).toBe(r3!.runId);
+
+    // A batch repeating a new key would insert it twice: the implied unique(id) check stops it.
+    const published = (await wh.loadTable('analytics.order_status')).currentSnapshot()!['snapshot-id'];
+    await wh.sql(`INSERT INTO curated.order_events VALUES (4, 'new', 1), (4, 'paid', 2)`);
+    const [r4] = await runModels(wh, { modelsDir: dir });
+    expect(r4).toMatchObject({ status: 'failed', failedCheck: 'unique(id)', error: 'check unique(id) failed: 1 row(s)' });
+    expect((await wh.loadTable('analytics.order_status')).currentSnapshot()!['snapshot-id']).toBe(published);
   });
 
   it('a failing check leaves main unchanged, keeps the branch, names the check and skips downstream models', async () => {
@@ -254,6 +261,12 @@ SELECT id, amount, ts FROM curated.orders`,
     const dir = await writeModels(wh.root, { m: 'SELECT id FROM curated.orders' });
     await runModels(wh, { modelsDir: dir });
     const before = await head(wh, 'analytics.m');
+    await writeModels(wh.root, { m: '/* {materialized: merge, unique_key: idx} */ SELECT id FROM curated.orders' });
+    expect((await runModels(wh, { modelsDir: dir }))[0]!.error).toBe("model m: unique_key column 'idx' is not a column of analytics.m");
+    await writeModels(wh.root, { m: '/* {checks: [SELECT nope FROM analytics.m]} */ SELECT id FROM curated.orders' });
+    const [broken] = await runModels(wh, { modelsDir: dir });
+    expect(broken).toMatchObject({ status: 'failed', failedCheck: 'check_1' });
+    expect(broken!.error).toMatch(/^check check_1 could not run: .*nope/);
     await writeModels(wh.root, { m: 'SELECT id, customer FROM curated.orders' });
     const [r] = await runModels(wh, { modelsDir: dir });
     expect(r!.error).toBe('model m selects (id, customer) but analytics.m has (id): evolve the table with ALTER TABLE, or drop it (DROP TABLE analytics.m) to rebuild it');
