@@ -6,6 +6,7 @@ import { reportError } from './errors.js';
 import { registerHistory } from './history.js';
 import { registerMaintain } from './maintain.js';
 import { registerRollback } from './rollback.js';
+import { registerRun } from './run.js';
 import { registerSql } from './sql.js';
 import { registerTables } from './tables.js';
 
@@ -29,6 +30,7 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
   registerRollback(program, io, globals);
   registerAwsConfig(program, io, globals);
   registerMaintain(program, io, globals);
+  registerRun(program, io, globals);
   try {
     await program.parseAsync(argv);
     return 0;

@@ -136,7 +136,7 @@ export async function rowLevelChange(session: SqlSession, change: RowLevelChange
     }
 
     const conflicts = isolation === 'serializable' ? conflictDetector(table.metadata, schema, filter) : undefined;
-    const committed = await rowDelta(table.newTransaction(), { branch, added, addedDeletes, addedFileSpecs, removed, affected, ...(conflicts ? { conflicts } : {}) }).commit();
+    const committed = await rowDelta(table.newTransaction(), { branch, added, addedDeletes, addedFileSpecs, removed, affected, ...(conflicts ? { conflicts } : {}), summary: session.snapshotSummary() }).commit();
     const snap = committed.metadata.refs[branch]?.['snapshot-id'];
     const how =
       mode === 'copy-on-write'
@@ -190,6 +190,8 @@ export interface RowDelta {
   /** Files the change read rows of: a concurrent removal of any is a conflict. */
   affected: Set<string>;
   conflicts?: (f: DataFile, specId: number) => boolean;
+  /** Extra snapshot summary properties. */
+  summary?: Record<string, string>;
 }
 
 /** Adds a row-level change (new data, delete files, removed files) to a transaction. */
@@ -205,6 +207,7 @@ export function rowDelta(tx: Transaction, d: RowDelta): Transaction {
     ownsFiles: true,
     // As Java's row delta: only removals or delete files is a 'delete'; new data rows make it an 'overwrite'.
     operation: d.added.length === 0 ? 'delete' : 'overwrite',
+    ...(d.summary ? { summary: d.summary } : {}),
   });
 }
 

@@ -36,9 +36,11 @@ export async function merge(session: SqlSession, stmt: Merge): Promise<Statement
   const src = `__floe_ms_${n}`;
   const joined = `__floe_mj_${n}`;
   const releases: (() => Promise<void>)[] = [];
+  const sourceScans: StatementResult['scans'] = [];
   const prepare = async (q: QueryText): Promise<string> => {
     const p = await session.prepareQuery(q);
     releases.push(p.release);
+    sourceScans.push(...p.scans);
     return p.sql;
   };
   try {
@@ -138,10 +140,11 @@ export async function merge(session: SqlSession, stmt: Merge): Promise<Statement
     let snapshot: bigint | undefined;
     if (added.length + addedDeletes.length + removed.size > 0) {
       const tx = table.newTransaction();
-      if (affected.size === 0) tx.appendFiles(added, { branch, ownsFiles: true });
+      const summary = session.snapshotSummary();
+      if (affected.size === 0) tx.appendFiles(added, { branch, ownsFiles: true, summary });
       else {
         const serializable = (table.properties['write.merge.isolation-level'] ?? 'serializable') === 'serializable';
-        rowDelta(tx, { branch, added, addedDeletes, addedFileSpecs, removed, affected, ...(serializable ? { conflicts: conflictDetector(table.metadata, schema, undefined) } : {}) });
+        rowDelta(tx, { branch, added, addedDeletes, addedFileSpecs, removed, affected, ...(serializable ? { conflicts: conflictDetector(table.metadata, schema, undefined) } : {}), summary });
       }
       const committed = await tx.commit();
       snapshot = committed.metadata.refs[branch]?.['snapshot-id'];
@@ -154,7 +157,7 @@ export async function merge(session: SqlSession, stmt: Merge): Promise<Statement
         { name: 'rows_inserted', type: 'BIGINT' },
       ],
       rows: [[BigInt(updated!), BigInt(deleted!), BigInt(inserted!)]],
-      scans: [{ table: table.name, metrics: plan.metrics }],
+      scans: [{ table: table.name, metrics: plan.metrics }, ...sourceScans],
       message: `merged into ${table.name}: ${updated} updated, ${deleted} deleted, ${inserted} inserted (${mode})${snapshot !== undefined ? `, snapshot ${snapshot}` : ''}`,
     };
   } finally {

@@ -8,6 +8,7 @@ import { bind } from '../expr/bind.js';
 import type { UnboundPredicate } from '../expr/predicate.js';
 import type { TableIdentifier } from '../spec/types.js';
 import { MAIN_BRANCH } from '../spec/types.js';
+import { planIncrementalAppendScan } from '../table/incremental-scan.js';
 import { ManifestReader, type PathResolver } from '../table/manifest-reader.js';
 import { metadataTable } from '../table/metadata-tables.js';
 import { openPathTable } from '../table/path-table.js';
@@ -34,6 +35,20 @@ export interface SessionContext {
   tables: TableContext;
 }
 
+/**
+ * How a catalog table named without a time-travel clause is read: as of a snapshot selector, or
+ * only the rows appended in (fromSnapshotId, toSnapshotId] (an incremental append scan).
+ */
+export type SourceRead = SnapshotSelector | { kind: 'appended'; fromSnapshotId: bigint | undefined; toSnapshotId: bigint | undefined };
+
+/** Session settings with this prefix become snapshot summary properties of the session's commits. */
+export const SUMMARY_SETTING_PREFIX = 'floe.summary.';
+
+let sessions = 0;
+function nextSessionBase(): number {
+  return sessions++ * 1_000_000;
+}
+
 /** Schemas DuckDB owns: references into them are left for DuckDB to resolve. */
 const DUCKDB_SCHEMAS = new Set(['information_schema', 'pg_catalog', 'main', 'temp', 'system', 'memory']);
 
@@ -45,7 +60,10 @@ const DUCKDB_SCHEMAS = new Set(['information_schema', 'pg_catalog', 'main', 'tem
  */
 export class SqlSession {
   readonly settings = new Map<string, string>();
-  private counter = 0;
+  /** Per table (`ns.t`): how references without time travel read it (the model runner pins sources). */
+  readonly sourceReads = new Map<string, SourceRead>();
+  /** Temporary view names are unique per engine: sessions sharing one (the model runner's) start apart. */
+  private counter = nextSessionBase();
 
   constructor(readonly context: SessionContext) {}
 
@@ -133,7 +151,7 @@ export class SqlSession {
           continue;
         }
         const view = `__floe_v${this.counter++}`;
-        const at = await this.selector(ref.timeTravel);
+        const at = (ref.timeTravel ? undefined : this.sourceReads.get(resolved.label)) ?? (await this.selector(ref.timeTravel));
         edits.push({ start: ref.start, end: ref.end, text: view + alias });
         pendingScans.push({
           view,
@@ -204,12 +222,14 @@ export class SqlSession {
     table: { metadata: Table['metadata'] },
     reader: ManifestReader,
     resolve: PathResolver,
-    at: SnapshotSelector,
+    at: SourceRead,
     filters: UnboundPredicate[],
   ): Promise<{ sql: string; metrics: ScanMetrics }> {
+    const selector: SnapshotSelector =
+      at.kind !== 'appended' ? at : at.toSnapshotId !== undefined ? { kind: 'id', snapshotId: at.toSnapshotId } : { kind: 'current' };
     const usable = filters.filter((f) => {
       try {
-        const snapshot = selectSnapshot(table.metadata, at);
+        const snapshot = selectSnapshot(table.metadata, selector);
         const schemaId = snapshot?.['schema-id'] ?? table.metadata['current-schema-id'];
         const schema = table.metadata.schemas.find((s) => s['schema-id'] === schemaId) ?? table.metadata.schemas[0]!;
         bind(schema, f, false);
@@ -219,7 +239,15 @@ export class SqlSession {
       }
     });
     const filter = usable.length === 0 ? undefined : usable.reduce((a, b) => ({ op: 'and', left: a, right: b }));
-    const plan = await planScan(table.metadata, reader, { at, filter, caseSensitive: false });
+    const plan =
+      at.kind === 'appended'
+        ? await planIncrementalAppendScan(table.metadata, reader, {
+            ...(at.fromSnapshotId !== undefined ? { fromSnapshotId: at.fromSnapshotId } : {}),
+            ...(at.toSnapshotId !== undefined ? { toSnapshotId: at.toSnapshotId } : {}),
+            filter,
+            caseSensitive: false,
+          })
+        : await planScan(table.metadata, reader, { at, filter, caseSensitive: false });
     return { sql: await scanSql(plan.schema, plan.tasks, reader.io, resolve, { specs: table.metadata['partition-specs'], engine: this.context.engine }), metrics: plan.metrics };
   }
 
@@ -340,6 +368,18 @@ export class SqlSession {
         throw new UnsupportedError(`unknown table function ${String(never)}`);
       }
     }
+  }
+
+  /** Snapshot summary properties for the session's commits (`SET floe.summary.<key> = <value>`). */
+  snapshotSummary(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [k, v] of this.settings) {
+      // spec: `operation` is the snapshot's own; a setting cannot relabel it.
+      if (k.startsWith(SUMMARY_SETTING_PREFIX) && k.length > SUMMARY_SETTING_PREFIX.length && k !== `${SUMMARY_SETTING_PREFIX}operation`) {
+        out[k.slice(SUMMARY_SETTING_PREFIX.length)] = v;
+      }
+    }
+    return out;
   }
 
   /** The branch writes go to: explicit, else the session's `floe.branch`, else main. */

@@ -262,7 +262,7 @@ async function createTable(session: SqlSession, stmt: Extract<Statement, { kind:
     const table = new Table(session.context.tables, loaded);
     try {
       const files = await writeFiles(session.context, table, prepared.sql, undefined);
-      const committed = await table.newTransaction().appendFiles(files, { ownsFiles: true }).commit();
+      const committed = await table.newTransaction().appendFiles(files, { ownsFiles: true, summary: session.snapshotSummary() }).commit();
       const rows = files.reduce((a, f) => a + f.record_count, 0);
       return rowsResult(stmt.kind, ['rows_inserted'], [[BigInt(rows)]], `created table ${label(id)} with ${rows} rows (snapshot ${committed.currentSnapshot()?.['snapshot-id'] ?? 'none'})`);
     } catch (err) {
@@ -306,6 +306,7 @@ async function insert(session: SqlSession, stmt: Extract<Statement, { kind: 'ins
   if (ref?.type === 'tag') throw new ValidationError(`cannot write to tag '${target}' of ${table.name}: tags are read-only`);
   if (!ref && target !== 'main') throw new NotFoundError(`branch '${target}' of ${table.name} does not exist`);
   const prepared = await session.prepareQuery(stmt.source);
+  const scans = prepared.scans;
   let files: DataFile[];
   try {
     files = await writeFiles(session.context, table, prepared.sql, stmt.columns);
@@ -319,28 +320,31 @@ async function insert(session: SqlSession, stmt: Extract<Statement, { kind: 'ins
     const specId = spec['spec-id'];
     const partitioned = spec.fields.some((f) => f.transform !== 'void');
     const keys = new Set(files.map((f) => partitionKey(specId, f.partition)));
-    // Dynamic partition overwrite: replace exactly the partitions the new rows fall in.
+    // Dynamic partition overwrite: replace exactly the partitions the new rows fall in; static
+    // (Spark's partitionOverwriteMode=static, `SET floe.overwrite.mode = static`): every row.
+    const staticMode = (session.settings.get('floe.overwrite.mode') ?? 'dynamic').toLowerCase() === 'static';
     const inScope = (f: DataFile, fileSpec: number): boolean =>
-      !partitioned || (fileSpec === specId && keys.has(partitionKey(fileSpec, f.partition)));
+      staticMode || !partitioned || (fileSpec === specId && keys.has(partitionKey(fileSpec, f.partition)));
     tx.overwriteFiles({
       branch: target,
       add: files,
       removes: inScope,
       conflictsWith: inScope,
       ownsFiles: true,
-      summary: { 'replace-partitions': 'true' },
+      summary: { ...(staticMode ? {} : { 'replace-partitions': 'true' }), ...session.snapshotSummary() },
     });
   } else {
-    tx.appendFiles(files, { branch: target, ownsFiles: true });
+    tx.appendFiles(files, { branch: target, ownsFiles: true, summary: session.snapshotSummary() });
   }
   const committed = await tx.commit();
   const snap = committed.metadata.refs[target]?.['snapshot-id'];
-  return rowsResult(
+  const result = rowsResult(
     'insert',
     ['rows_inserted'],
     [[BigInt(rows)]],
     `${stmt.overwrite ? 'overwrote' : 'inserted'} ${rows} row(s) into ${table.name}${target !== 'main' ? ` (branch ${target})` : ''}, snapshot ${snap ?? 'none'}`,
   );
+  return { ...result, scans };
 }
 
 /** SQL spelling of an Iceberg type, as floe's CREATE TABLE reads it. */

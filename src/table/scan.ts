@@ -159,7 +159,7 @@ export async function planScan(
   return { snapshot, schema, tasks, metrics };
 }
 
-interface Evaluators {
+export interface Evaluators {
   manifest: (m: ManifestFile) => boolean;
   partition: (p: PartitionValues) => boolean;
   metrics: (f: DataFile) => boolean;
@@ -168,7 +168,7 @@ interface Evaluators {
 const ALWAYS: Evaluators = { manifest: () => true, partition: () => true, metrics: () => true };
 
 /** Evaluators per partition spec, built lazily: manifests of several specs prune independently. */
-class SpecEvaluators {
+export class SpecEvaluators {
   private readonly cache = new Map<number, Evaluators>();
   private readonly metricsEval: ((f: DataFile) => boolean) | undefined;
 

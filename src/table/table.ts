@@ -15,6 +15,7 @@ import type {
   TableMetadata,
 } from '../spec/types.js';
 import { ManifestReader } from './manifest-reader.js';
+import { planIncrementalAppendScan, type IncrementalScanOptions, type IncrementalScanPlan } from './incremental-scan.js';
 import { planScan, type ScanOptions, type ScanPlan } from './scan.js';
 import { Transaction } from './transaction.js';
 
@@ -84,6 +85,11 @@ export class Table {
   /** Plans a scan (pruned by partition values and column bounds before any data file is read). */
   async planScan(options: ScanOptions = {}): Promise<ScanPlan> {
     return planScan(this.metadata, this.context.reader, options);
+  }
+
+  /** Plans the data files appended in (fromSnapshotId, toSnapshotId] (see incremental-scan.ts). */
+  async planIncrementalAppendScan(options: IncrementalScanOptions = {}): Promise<IncrementalScanPlan> {
+    return planIncrementalAppendScan(this.metadata, this.context.reader, options);
   }
 
   newTransaction(): Transaction {
