@@ -38,7 +38,7 @@ interface SdkErrorLike {
 
 export interface S3ErrorContext {
   op: S3Operation;
-  loc: Pick<S3Location, 'bucket' | 'key'>;
+  loc: Pick<S3Location, 'bucket' | 'key'> & { scheme?: S3Location['scheme'] };
   /** The region the client signed for, when known. */
   region?: string;
 }
@@ -67,7 +67,8 @@ export function s3Error(e: unknown, ctx: S3ErrorContext): Error {
   const status = s3Status(e);
   const message = err.message ?? String(e);
   const { bucket, key } = ctx.loc;
-  const uri = key ? `s3://${bucket}/${key}` : `s3://${bucket}`;
+  const scheme = ctx.loc.scheme ?? 's3';
+  const uri = key ? `${scheme}://${bucket}/${key}` : `${scheme}://${bucket}`;
   const opts = { cause: e };
 
   if (name === 'NoSuchBucket') return new NotFoundError(`bucket ${bucket} not found`, opts);

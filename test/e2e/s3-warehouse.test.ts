@@ -96,8 +96,40 @@ describe('an s3:// warehouse on s3rver', () => {
     try {
       expect(await q(wh, 'SELECT id FROM sales.orders ORDER BY id')).toEqual([[1], [3], [4], [5]]);
       expect(await q(wh, `SELECT count(*) FROM sales."orders$snapshots"`)).toEqual([[4]]);
+      // Path-based reads find the newest metadata by listing the bucket.
+      expect(await q(wh, `SELECT count(*) FROM iceberg_scan('s3://floe-lake/wh/sales.db/orders')`)).toEqual([[4]]);
+      await wh.sql('DROP TABLE sales.orders PURGE');
     } finally {
       await wh.close();
+    }
+    expect(await keys('wh/')).toEqual([]);
+  });
+
+  it('lets two writers sharing the catalog commit concurrently without losing rows', async () => {
+    const local = fresh('floe-s3-wh-');
+    const catalogPath = join(local, 'catalog.db');
+    const a = await openWarehouse({ warehouse: 's3://floe-lake/race', catalogPath, s3: s3(), engine: { threads: 1 } });
+    const b = await openWarehouse({ warehouse: 's3://floe-lake/race', catalogPath, s3: s3(), engine: { threads: 1 } });
+    try {
+      await a.sql('CREATE NAMESPACE db');
+      await a.sql('CREATE TABLE db.t (w STRING, i INT)');
+      await Promise.all([
+        (async () => {
+          for (let i = 0; i < 4; i++) await a.sql(`INSERT INTO db.t VALUES ('a', ${i})`);
+        })(),
+        (async () => {
+          for (let i = 0; i < 4; i++) await b.sql(`INSERT INTO db.t VALUES ('b', ${i})`);
+        })(),
+      ]);
+      expect(await q(a, 'SELECT w, count(*) FROM db.t GROUP BY w ORDER BY w')).toEqual([
+        ['a', 4],
+        ['b', 4],
+      ]);
+      expect(await q(b, `SELECT count(*) FROM db."t$snapshots"`)).toEqual([[8]]);
+      expect((await keys('race/db.db/t/metadata/')).filter((k) => k.endsWith('.metadata.json')).length).toBe(9);
+    } finally {
+      await a.close();
+      await b.close();
     }
   });
 
