@@ -23,7 +23,8 @@ interface Entry {
  * A folder of immutable files named by content address (the caller derives the name from the
  * object's identity and version), bounded in bytes with least-recently-used eviction. Recency is the
  * file's mtime, so it survives restarts and is shared by processes using the same folder. Entries
- * appear atomically (written under a temporary name, then renamed).
+ * appear atomically (written under a temporary name, then renamed). The folder is scanned once per
+ * process; entries added later by other processes count towards the bound after the next restart.
  */
 export class LocalCache {
   private index: Map<string, Entry> | undefined;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { readFile, stat as fsStat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -55,7 +55,7 @@ export interface S3FileIOOptions {
   /** Parts uploaded at once (default 4). */
   uploadConcurrency?: number;
   sseKms?: SseKmsOptions;
-  /** Folder of the local read cache and of staged writes (default `<os tmp>/floe-s3-cache`). */
+  /** Folder of the local read cache and of staged writes (default `$XDG_CACHE_HOME/floe/s3`, i.e. `~/.cache/floe/s3`). */
   cacheDir?: string;
   /** Bound on the read cache in bytes (default 2 GiB). */
   cacheMaxBytes?: number;
@@ -110,7 +110,7 @@ export class S3FileIO implements FileIO {
       });
     this.regionName = options.region;
     this.cache = new LocalCache({
-      dir: options.cacheDir ?? join(tmpdir(), 'floe-s3-cache'),
+      dir: options.cacheDir ?? defaultCacheDir(),
       maxBytes: options.cacheMaxBytes ?? 2 * 1024 * MIB,
       minAgeMs: options.cacheMinAgeMs ?? 60_000,
     });
@@ -358,6 +358,13 @@ export class S3FileIO implements FileIO {
   async close(): Promise<void> {
     if (!this.options.client) this.client.destroy();
   }
+}
+
+/** spec: XDG Base Directory: user caches go to $XDG_CACHE_HOME, default ~/.cache. */
+function defaultCacheDir(): string {
+  const xdg = process.env['XDG_CACHE_HOME'];
+  const base = xdg && xdg.startsWith('/') ? xdg : homedir() ? join(homedir(), '.cache') : tmpdir();
+  return join(base, 'floe', 's3');
 }
 
 function checkRange(path: string, offset: number, length: number): void {
