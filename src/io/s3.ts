@@ -184,13 +184,16 @@ export class S3FileIO implements FileIO {
 
   async write(path: string, data: Uint8Array): Promise<void> {
     const loc = parseS3Object(path);
-    this.etags.delete(cacheUri(loc));
+    const uri = cacheUri(loc);
+    this.etags.delete(uri);
+    let etag: string | undefined;
     try {
-      if (data.length > this.partSize) await this.multipart(path, loc, data, data.length, {});
-      else await this.client.send(new PutObjectCommand({ Bucket: loc.bucket, Key: loc.key, Body: data, ...this.sse() }));
+      if (data.length > this.partSize) etag = await this.multipart(path, loc, data, data.length, {});
+      else etag = (await this.client.send(new PutObjectCommand({ Bucket: loc.bucket, Key: loc.key, Body: data, ...this.sse() }))).ETag;
     } catch (e) {
       throw await this.fail(e, 'write', loc);
     }
+    if (etag) this.etags.set(uri, etag);
   }
 
   async writeIfAbsent(path: string, data: Uint8Array): Promise<boolean> {
@@ -199,8 +202,11 @@ export class S3FileIO implements FileIO {
       // spec: S3 conditional writes: `If-None-Match: *` fails with 412 PreconditionFailed when the key
       // exists, and 409 ConditionalRequestConflict when a concurrent write to it is in flight; in both
       // cases nothing of this request was written.
-      if (data.length > this.partSize) await this.multipart(path, loc, data, data.length, { IfNoneMatch: '*' });
-      else await this.client.send(new PutObjectCommand({ Bucket: loc.bucket, Key: loc.key, Body: data, IfNoneMatch: '*', ...this.sse() }));
+      const etag =
+        data.length > this.partSize
+          ? await this.multipart(path, loc, data, data.length, { IfNoneMatch: '*' })
+          : (await this.client.send(new PutObjectCommand({ Bucket: loc.bucket, Key: loc.key, Body: data, IfNoneMatch: '*', ...this.sse() }))).ETag;
+      if (etag) this.etags.set(cacheUri(loc), etag);
       return true;
     } catch (e) {
       const status = s3Status(e);
