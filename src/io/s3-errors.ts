@@ -41,6 +41,8 @@ export interface S3ErrorContext {
   loc: Pick<S3Location, 'bucket' | 'key'> & { scheme?: S3Location['scheme'] };
   /** The region the client signed for, when known. */
   region?: string;
+  /** Whether writes carried SSE-KMS headers (a bucket policy may deny PUTs without them). */
+  sseKms?: boolean;
 }
 
 /** The S3 status code of an SDK error, if it came from a response. */
@@ -101,7 +103,8 @@ export function s3Error(e: unknown, ctx: S3ErrorContext): Error {
   if (name === 'AccessDenied' || status === 403) {
     const resource = ctx.op === 'list' || ctx.op === 'check' || !key ? `arn:aws:s3:::${bucket}` : `arn:aws:s3:::${bucket}/${key}`;
     const detail = message && !/^(access denied|forbidden|unknownerror|403)$/i.test(message.trim()) ? `: ${message}` : '';
-    return new AccessDeniedError(`access denied to ${ctx.op} ${uri} (needs ${IAM_ACTION[ctx.op]} on ${resource})${detail}`, opts);
+    const hint = ctx.op === 'write' && ctx.sseKms === false ? '; if the bucket requires SSE-KMS, set FLOE_S3_SSE_KMS_KEY_ID (s3.sseKms)' : '';
+    return new AccessDeniedError(`access denied to ${ctx.op} ${uri} (needs ${IAM_ACTION[ctx.op]} on ${resource})${detail}${hint}`, opts);
   }
   if (name.startsWith('KMS.')) return new AccessDeniedError(`SSE-KMS refused to ${ctx.op} ${uri} (${name}): ${message}`, opts);
   if (/region is missing/i.test(message)) {

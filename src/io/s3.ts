@@ -129,7 +129,7 @@ export class S3FileIO implements FileIO {
 
   private async fail(e: unknown, op: S3Operation, loc: S3Location): Promise<Error> {
     const region = await this.region();
-    return s3Error(e, { op, loc, ...(region ? { region } : {}) });
+    return s3Error(e, { op, loc, sseKms: this.options.sseKms !== undefined, ...(region ? { region } : {}) });
   }
 
   private sse(): Pick<PutObjectCommandInput, 'ServerSideEncryption' | 'SSEKMSKeyId' | 'BucketKeyEnabled'> {

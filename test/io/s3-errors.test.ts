@@ -75,7 +75,11 @@ describe('S3 errors from S3 wire responses', () => {
     await expect(answering(403, denied).io.read('s3://lake/t/data/a.parquet')).rejects.toThrow(
       new AccessDeniedError('access denied to read s3://lake/t/data/a.parquet (needs s3:GetObject on arn:aws:s3:::lake/t/data/a.parquet)'),
     );
-    await expect(answering(403, denied).io.write('s3://lake/t/m.json', new Uint8Array(1))).rejects.toThrow(/access denied to write s3:\/\/lake\/t\/m\.json \(needs s3:PutObject/);
+    await expect(answering(403, denied).io.write('s3://lake/t/m.json', new Uint8Array(1))).rejects.toThrow(
+      new AccessDeniedError(
+        'access denied to write s3://lake/t/m.json (needs s3:PutObject on arn:aws:s3:::lake/t/m.json); if the bucket requires SSE-KMS, set FLOE_S3_SSE_KMS_KEY_ID (s3.sseKms)',
+      ),
+    );
     await expect(answering(403, denied).io.delete('s3://lake/t/m.json')).rejects.toThrow(/needs s3:DeleteObject/);
     const listing = async () => {
       for await (const f of answering(403, denied).io.list('s3://lake/t')) void f;
