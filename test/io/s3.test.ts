@@ -208,6 +208,14 @@ describe('S3FileIO on s3rver', () => {
     }
   });
 
+  it('needs the test proxy: s3rver alone ignores If-None-Match on PUT (when this fails, drop the shim)', async () => {
+    const direct = s3io({ endpoint: server.upstream });
+    const path = `s3://floe-test/${randomUUID()}/twice.txt`;
+    expect(await direct.writeIfAbsent(path, bytes('one'))).toBe(true);
+    expect(await direct.writeIfAbsent(path, bytes('two'))).toBe(true);
+    expect(Buffer.from(await direct.read(path)).toString()).toBe('two');
+  });
+
   it('refuses malformed URIs and settings', async () => {
     const io = s3io();
     await expect(io.read('s3://floe-test/')).rejects.toThrow(ValidationError);
