@@ -15,6 +15,7 @@ export type { Catalog, LoadedTable, CreateTableOptions } from './catalog/catalog
 export { SqliteCatalog } from './catalog/sqlite.js';
 export type { FileIO } from './io/file-io.js';
 export { LocalFileIO } from './io/local.js';
+export { S3FileIO, type S3FileIOOptions, type SseKmsOptions } from './io/s3.js';
 export * as expr from './expr/predicate.js';
 export type * from './spec/types.js';
 export type { DataFile, ManifestEntry, ManifestFile } from './manifest/types.js';

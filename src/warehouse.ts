@@ -8,6 +8,9 @@ import { duckdbType } from './engine/types.js';
 import { writeDataFiles } from './engine/writer.js';
 import type { FileIO } from './io/file-io.js';
 import { LocalFileIO } from './io/local.js';
+import { isRemoteUri } from './io/paths.js';
+import { openS3FileIO, openS3Root } from './io/s3-warehouse.js';
+import type { S3FileIOOptions } from './io/s3.js';
 import { FileContent } from './manifest/types.js';
 import { stringifyJson } from './spec/json.js';
 import type { TableIdentifier } from './spec/types.js';
@@ -25,6 +28,10 @@ export interface WarehouseOptions {
   catalog?: Catalog;
   io?: FileIO;
   engine?: EngineOptions;
+  /** The SQLite catalog file (default `<warehouse>/catalog.db`; required for an `s3://` warehouse). */
+  catalogPath?: string;
+  /** Connection, encryption and cache settings for an `s3://bucket/prefix` warehouse. */
+  s3?: S3FileIOOptions;
 }
 
 /**
@@ -40,22 +47,26 @@ export class Warehouse {
     readonly catalog: Catalog,
     readonly io: FileIO,
     readonly engine: DuckDBEngine,
+    private readonly ownsIo = false,
   ) {
     this.tableContext = newTableContext(catalog, io);
     this.session = new SqlSession({ catalog, io, engine, tables: this.tableContext });
   }
 
   static async open(options: WarehouseOptions = {}): Promise<Warehouse> {
-    const root = resolvePath(options.warehouse ?? process.env['FLOE_WAREHOUSE'] ?? './warehouse');
-    const io = options.io ?? new LocalFileIO();
+    const where = options.warehouse ?? process.env['FLOE_WAREHOUSE'] ?? './warehouse';
+    const remote = isRemoteUri(where);
+    const root = remote ? openS3Root(where, options) : resolvePath(where);
+    const io = options.io ?? (remote ? await openS3FileIO(root, options.s3) : new LocalFileIO());
     let catalog: Catalog;
     if (options.catalog) catalog = options.catalog;
     else {
-      await mkdir(root, { recursive: true });
-      catalog = new SqliteCatalog({ warehouse: root, io, catalogName: options.catalogName ?? 'floe' });
+      if (!remote) await mkdir(root, { recursive: true });
+      const dbPath = options.catalogPath ? { dbPath: resolvePath(options.catalogPath) } : {};
+      catalog = new SqliteCatalog({ warehouse: root, io, catalogName: options.catalogName ?? 'floe', ...dbPath });
     }
     const engine = await DuckDBEngine.create(options.engine);
-    return new Warehouse(root, catalog, io, engine);
+    return new Warehouse(root, catalog, io, engine, options.io === undefined);
   }
 
   /** Runs a script (statements separated by `;`) and returns the last statement's result. */
@@ -183,6 +194,7 @@ export class Warehouse {
   async close(): Promise<void> {
     this.engine.close();
     await this.catalog.close();
+    if (this.ownsIo) await this.io.close?.();
   }
 }
 

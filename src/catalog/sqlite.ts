@@ -11,7 +11,7 @@ import {
   errorMessage,
 } from '../errors.js';
 import type { FileIO } from '../io/file-io.js';
-import { isUnder, toLocalPath } from '../io/paths.js';
+import { canonicalLocation, isRemoteUri, isUnder, toLocalPath } from '../io/paths.js';
 import { readManifest } from '../manifest/manifest.js';
 import { readManifestList } from '../manifest/manifest-list.js';
 import { newTableMetadata, withMetadataLog } from '../spec/metadata.js';
@@ -53,8 +53,10 @@ export class SqliteCatalog implements Catalog {
 
   constructor(options: SqliteCatalogOptions) {
     this.name = options.catalogName ?? 'floe';
-    this.warehouse = resolve(/^file:/i.test(options.warehouse) ? toLocalPath(options.warehouse) : options.warehouse);
+    this.warehouse = canonicalLocation(options.warehouse);
     this.io = options.io;
+    // Tables may live on remote storage (s3://…); the SQLite file itself is always local.
+    if (isRemoteUri(this.warehouse) && !options.dbPath) throw new ValidationError(`the warehouse ${this.warehouse} is remote: give the catalog a local database file (dbPath)`);
     const dbPath = options.dbPath ?? `${this.warehouse}/catalog.db`;
     mkdirSync(dirname(resolve(dbPath)), { recursive: true });
     // busy_timeout lets several OS processes queue for the write lock instead of failing at once;
@@ -218,7 +220,7 @@ export class SqliteCatalog implements Catalog {
     const location = (options.location ?? this.defaultLocation(id)).replace(/\/+$/, '');
     let localLocation: string;
     try {
-      localLocation = resolve(toLocalPath(location));
+      localLocation = isRemoteUri(this.warehouse) ? canonicalLocation(location) : resolve(toLocalPath(location));
     } catch (e) {
       throw new ValidationError(`location ${location} is not on this warehouse's storage: ${errorMessage(e)}`, { cause: e });
     }

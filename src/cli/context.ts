@@ -1,9 +1,13 @@
+import { s3OptionsFromEnv } from '../io/s3-env.js';
+import { isS3Uri } from '../io/s3-uri.js';
 import { openWarehouse, type Warehouse } from '../warehouse.js';
 import { parseFormat, type OutputFormat } from './output.js';
 
 /** Global options every command sees. */
 export interface GlobalOptions {
   warehouse?: string;
+  /** Local SQLite catalog file (needed for an s3:// warehouse; env FLOE_CATALOG_DB). */
+  catalogDb?: string;
   format?: string;
   debug?: boolean;
 }
@@ -14,9 +18,15 @@ export interface CliIO {
   isTty: boolean;
 }
 
-/** Opens the warehouse named by --warehouse, FLOE_WAREHOUSE or ./warehouse. */
+/** Opens the warehouse named by --warehouse, FLOE_WAREHOUSE or ./warehouse (S3 settings from the environment). */
 export function open(opts: GlobalOptions): Promise<Warehouse> {
-  return openWarehouse({ warehouse: opts.warehouse ?? process.env['FLOE_WAREHOUSE'] ?? './warehouse' });
+  const warehouse = opts.warehouse ?? process.env['FLOE_WAREHOUSE'] ?? './warehouse';
+  const catalogPath = opts.catalogDb ?? process.env['FLOE_CATALOG_DB'];
+  return openWarehouse({
+    warehouse,
+    ...(catalogPath ? { catalogPath } : {}),
+    ...(isS3Uri(warehouse) ? { s3: s3OptionsFromEnv() } : {}),
+  });
 }
 
 export function formatOf(opts: GlobalOptions, io: CliIO): OutputFormat {

@@ -17,6 +17,7 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
     .name('floe')
     .description('a transactional Apache Iceberg lakehouse on your laptop')
     .option('-w, --warehouse <dir>', 'warehouse folder (env FLOE_WAREHOUSE, default ./warehouse)')
+    .option('--catalog-db <file>', 'local SQLite catalog file, needed with an s3:// warehouse (env FLOE_CATALOG_DB)')
     .option('--format <format>', 'output: table | json | csv (table on a terminal)')
     .option('--debug', 'print stack traces with errors')
     .exitOverride()

@@ -8,6 +8,9 @@ import type { PathResolver } from '../table/manifest-reader.js';
 import { quoteIdent, quoteString, type DuckDBEngine } from './duckdb.js';
 import { duckdbType, sqlLiteral } from './types.js';
 
+/** Files made local at once before a scan (downloads when storage is remote). */
+const LOCAL_PATH_CONCURRENCY = 8;
+
 /** Extra columns of a scan with row ids: the data file's path as stored, and the row's position. */
 export const ROW_FILE = '__floe_file';
 export const ROW_POS = '__floe_pos';
@@ -37,13 +40,18 @@ export async function scanSql(
     if (rowIds) nulls.push(`CAST(NULL AS VARCHAR) AS ${ROW_FILE}`, `CAST(NULL AS BIGINT) AS ${ROW_POS}`);
     return `SELECT ${nulls.join(', ') || '1 AS "_"'} WHERE false`;
   }
-  const local = new Map<string, string>();
+  const paths = new Set<string>();
   for (const t of tasks) {
-    local.set(t.file.file_path, await io.localPath(resolve(t.file.file_path)));
-    for (const d of t.deletes) {
-      if (!local.has(d.file.file_path)) local.set(d.file.file_path, await io.localPath(resolve(d.file.file_path)));
-    }
+    paths.add(t.file.file_path);
+    for (const d of t.deletes) paths.add(d.file.file_path);
   }
+  // Remote storage downloads into a cache: fetch several files at once.
+  const local = new Map<string, string>();
+  const queue = [...paths];
+  const fetchNext = async (): Promise<void> => {
+    for (let p = queue.shift(); p !== undefined; p = queue.shift()) local.set(p, await io.localPath(resolve(p)));
+  };
+  await Promise.all(Array.from({ length: Math.min(LOCAL_PATH_CONCURRENCY, queue.length) }, fetchNext));
   const present = options.engine ? await presentFieldIds(options.engine, columns, tasks, options.specs ?? [], local) : undefined;
   const groups = identityGroups(columns, tasks, options.specs ?? [], present);
   // Each data file is known to the delete joins by one slot number: its group's offset plus its
@@ -114,11 +122,11 @@ export async function scanSql(
     filters.push(`(__data.__slot, ${cols.map((c) => `__data.${c}`).join(', ')}) NOT IN (SELECT (__slot, ${cols.join(', ')}) FROM ${name})`);
   }
   // A row's data file as stored in metadata: the slot indexes a constant list (1-based), no join.
-  const paths: string[] = [];
-  for (const [path, i] of slot) paths[i] = quoteString(path);
+  const slotPaths: string[] = [];
+  for (const [path, i] of slot) slotPaths[i] = quoteString(path);
   const select =
     columns.map((f) => `__data.${quoteIdent(f.name)}`).join(', ') +
-    (rowIds ? `, ([${paths.join(', ')}])[(__data.__slot + 1)::BIGINT] AS ${ROW_FILE}, __data.__rn AS ${ROW_POS}` : '');
+    (rowIds ? `, ([${slotPaths.join(', ')}])[(__data.__slot + 1)::BIGINT] AS ${ROW_FILE}, __data.__rn AS ${ROW_POS}` : '');
   const where = filters.length > 0 ? ` WHERE ${filters.join(' AND ')}` : '';
   return `WITH ${ctes.join(',\n')} SELECT ${select} FROM __data${where}`;
 }

@@ -236,20 +236,28 @@ function hiveValues(path: string): Map<string, string | null> {
   return out;
 }
 
-/** DuckDB writes to a local folder: beside the table when it is local, else the OS temp dir. */
+/**
+ * DuckDB writes to a local folder: beside the table when it is local, else the FileIO's staging
+ * folder (remote storage) or the OS temp dir.
+ */
 async function stagingDir(io: FileIO, location: string): Promise<string> {
-  const base = io instanceof LocalFileIO ? join(toLocalPath(location.replace(/\/+$/, '')), 'data') : tmpdir();
+  const base = io instanceof LocalFileIO ? join(toLocalPath(location.replace(/\/+$/, '')), 'data') : (io.stagingPath?.(location) ?? tmpdir());
   const dir = join(base, `.staging-${randomUUID()}`);
   await mkdir(dir, { recursive: true });
   return dir;
 }
 
-/** Moves a staged file to its final path: a rename when local, an upload otherwise. */
+/** Moves a staged file to its final path: a rename when local, an upload through the FileIO otherwise. */
 async function publish(io: FileIO, staged: string, dest: string): Promise<void> {
   if (io instanceof LocalFileIO) {
     const localDest = toLocalPath(dest);
     await mkdir(dirname(localDest), { recursive: true });
     await rename(staged, localDest);
+    return;
+  }
+  if (io.commitLocal) {
+    // Remote storage streams the file up (multipart when large) instead of reading it into memory.
+    await io.commitLocal(staged, dest);
     return;
   }
   await io.write(dest, new Uint8Array(await readFile(staged)));

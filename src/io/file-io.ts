@@ -28,6 +28,15 @@ export interface FileIO {
    * directly. Local storage returns the file itself; remote storage downloads to a cache.
    */
   localPath(path: string): Promise<string>;
-  /** Where new files for `path` should be staged locally before `commitLocal` uploads them. */
+  /**
+   * Up to `length` bytes from `offset` (fewer at the end of the file, none past it); throws
+   * NotFoundError when the file does not exist.
+   */
+  readRange?(path: string, offset: number, length: number): Promise<Uint8Array>;
+  /** Local folder where new files for `path` should be staged before `commitLocal` publishes them. */
   stagingPath?(path: string): string;
+  /** Publishes a staged local file at `path` (an upload for remote storage); the local file is consumed. */
+  commitLocal?(localFile: string, path: string): Promise<void>;
+  /** Releases connections and other resources. */
+  close?(): Promise<void>;
 }

@@ -33,6 +33,30 @@ export class LocalFileIO implements FileIO {
     }
   }
 
+  async readRange(path: string, offset: number, length: number): Promise<Uint8Array> {
+    if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0) {
+      throw new ValidationError(`bad range (offset ${offset}, length ${length}) for ${path}`);
+    }
+    const p = this.local(path);
+    try {
+      const fh = await open(p, 'r');
+      try {
+        const buf = new Uint8Array(length);
+        let got = 0;
+        while (got < length) {
+          const { bytesRead } = await fh.read(buf, got, length - got, offset + got);
+          if (bytesRead === 0) break;
+          got += bytesRead;
+        }
+        return buf.subarray(0, got);
+      } finally {
+        await fh.close();
+      }
+    } catch (e) {
+      throw fsError(e, path, 'read');
+    }
+  }
+
   async write(path: string, data: Uint8Array): Promise<void> {
     const p = this.local(path);
     const tmp = `${p}.${randomBytes(6).toString('hex')}.tmp`;

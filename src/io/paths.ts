@@ -79,3 +79,17 @@ export function canonicalPath(path: string): string {
   const scheme = m[1]!.toLowerCase();
   return `${EQUIVALENT_SCHEMES[scheme] ?? scheme}://${m[2]!.toLowerCase()}${m[3]!}`;
 }
+
+/** Whether a path is a URI of remote storage (`s3://…`, any scheme with an authority except `file:`). */
+export function isRemoteUri(path: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(path) && !/^file:/i.test(path);
+}
+
+/**
+ * The canonical form of a warehouse or table location: a remote URI without trailing slashes,
+ * or an absolute local path (relative paths resolved against the working directory, `file:` URIs decoded).
+ */
+export function canonicalLocation(location: string): string {
+  if (isRemoteUri(location)) return location.replace(/\/+$/, '');
+  return posix.resolve(/^file:/i.test(location) ? toLocalPath(location) : location);
+}
