@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import type { CliIO, GlobalOptions } from './context.js';
+import { registerAthenaOptions } from './athena-sql.js';
 import { registerAwsConfig } from './aws-config.js';
 import { registerDescribe } from './describe.js';
 import { reportError } from './errors.js';
@@ -20,6 +21,7 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .showHelpAfterError(false);
+  registerAthenaOptions(program);
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
   registerSql(program, io, globals);
   registerTables(program, io, globals);
