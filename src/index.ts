@@ -12,6 +12,12 @@ export type { Catalog, LoadedTable, CreateTableOptions } from './catalog/catalog
 export { SqliteCatalog } from './catalog/sqlite.js';
 export type { FileIO } from './io/file-io.js';
 export { LocalFileIO } from './io/local.js';
+export { EncryptedFileIO } from './io/encrypted.js';
+export { LocalKek, type KeyEncryptionKey } from './governance/encryption.js';
+export { KmsKek } from './governance/kms-kek.js';
+export { createKeyFile, loadKeyFile } from './governance/key-file.js';
+export type { EncryptionOptions } from './governance/warehouse-encryption.js';
+export { AthenaRunner, type AthenaRunnerOptions, type AthenaResult, type AthenaStats } from './engine/athena.js';
 export * as expr from './expr/predicate.js';
 export type * from './spec/types.js';
 export type { DataFile, ManifestEntry, ManifestFile } from './manifest/types.js';

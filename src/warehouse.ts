@@ -7,7 +7,9 @@ import { DuckDBEngine, quoteIdent, quoteString, type EngineOptions, type QueryRe
 import { duckdbType } from './engine/types.js';
 import { writeDataFiles } from './engine/writer.js';
 import type { FileIO } from './io/file-io.js';
+import { EncryptedFileIO } from './io/encrypted.js';
 import { LocalFileIO } from './io/local.js';
+import { warehouseIO, type EncryptionOptions } from './governance/warehouse-encryption.js';
 import { FileContent } from './manifest/types.js';
 import { stringifyJson } from './spec/json.js';
 import type { TableIdentifier } from './spec/types.js';
@@ -25,6 +27,8 @@ export interface WarehouseOptions {
   catalog?: Catalog;
   io?: FileIO;
   engine?: EngineOptions;
+  /** Envelope encryption of data files and manifests at rest (embedded catalog). */
+  encryption?: EncryptionOptions;
 }
 
 /**
@@ -47,11 +51,14 @@ export class Warehouse {
 
   static async open(options: WarehouseOptions = {}): Promise<Warehouse> {
     const root = resolvePath(options.warehouse ?? process.env['FLOE_WAREHOUSE'] ?? './warehouse');
-    const io = options.io ?? new LocalFileIO();
+    let io = options.io ?? new LocalFileIO();
     let catalog: Catalog;
-    if (options.catalog) catalog = options.catalog;
-    else {
+    if (options.catalog) {
+      if (options.encryption) throw new ValidationError('encryption applies to the embedded catalog: with your own catalog, pass an EncryptedFileIO to it and as io');
+      catalog = options.catalog;
+    } else {
       await mkdir(root, { recursive: true });
+      io = await warehouseIO(root, io, options.encryption);
       catalog = new SqliteCatalog({ warehouse: root, io, catalogName: options.catalogName ?? 'floe' });
     }
     const engine = await DuckDBEngine.create(options.engine);
@@ -183,6 +190,7 @@ export class Warehouse {
   async close(): Promise<void> {
     this.engine.close();
     await this.catalog.close();
+    if (this.io instanceof EncryptedFileIO) await this.io.close();
   }
 }
 

@@ -1,4 +1,5 @@
 import { openWarehouse, type Warehouse } from '../warehouse.js';
+import { encryptionFrom } from './keys.js';
 import { parseFormat, type OutputFormat } from './output.js';
 
 /** Global options every command sees. */
@@ -16,7 +17,8 @@ export interface CliIO {
 
 /** Opens the warehouse named by --warehouse, FLOE_WAREHOUSE or ./warehouse. */
 export function open(opts: GlobalOptions): Promise<Warehouse> {
-  return openWarehouse({ warehouse: opts.warehouse ?? process.env['FLOE_WAREHOUSE'] ?? './warehouse' });
+  const encryption = encryptionFrom(opts);
+  return openWarehouse({ warehouse: opts.warehouse ?? process.env['FLOE_WAREHOUSE'] ?? './warehouse', ...(encryption ? { encryption } : {}) });
 }
 
 export function formatOf(opts: GlobalOptions, io: CliIO): OutputFormat {

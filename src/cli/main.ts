@@ -5,6 +5,7 @@ import { registerAwsConfig } from './aws-config.js';
 import { registerDescribe } from './describe.js';
 import { reportError } from './errors.js';
 import { registerHistory } from './history.js';
+import { registerKeys } from './keys.js';
 import { registerRollback } from './rollback.js';
 import { registerSql } from './sql.js';
 import { registerTables } from './tables.js';
@@ -29,6 +30,7 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
   registerHistory(program, io, globals);
   registerRollback(program, io, globals);
   registerAwsConfig(program, io, globals);
+  registerKeys(program, io);
   try {
     await program.parseAsync(argv);
     return 0;
