@@ -241,7 +241,8 @@ async function stagingDir(io: FileIO, location: string): Promise<string> {
   const base = io instanceof LocalFileIO ? join(toLocalPath(location.replace(/\/+$/, '')), 'data') : tmpdir();
   const dir = join(base, `.staging-${randomUUID()}`);
   // Private: rows staged for an encrypting FileIO are plaintext until they are uploaded.
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await mkdir(base, { recursive: true });
+  await mkdir(dir, { mode: 0o700 });
   return dir;
 }
 
