@@ -29,7 +29,7 @@ export function queryFailure(qe: QueryExecution, what: string): FloeError {
 function classify(reason: string, msg: string, category?: number): FloeError {
   const r = reason.toUpperCase();
   if (/SYNTAX_ERROR|MISMATCHED INPUT|EXTRANEOUS INPUT|NO VIABLE ALTERNATIVE|LINE \d+:\d+: (MISSING|UNEXPECTED)/.test(r)) return new SqlParseError(msg);
-  if (/ACCESS ?DENIED|PERMISSION_DENIED|NOT AUTHORIZED|INSUFFICIENT (LAKE FORMATION )?PERMISSIONS/.test(r)) return new AccessDeniedError(msg);
+  if (/ACCESS ?DENIED|PERMISSION_DENIED|NOT AUTHORIZED|INSUFFICIENT (LAKE FORMATION )?PERMISSION/.test(r)) return new AccessDeniedError(msg);
   if (/TABLE_NOT_FOUND|SCHEMA_NOT_FOUND|CATALOG_NOT_FOUND|ENTITYNOTFOUND|DOES NOT EXIST|IS NOT FOUND|NOSUCHBUCKET|NOSUCHKEY/.test(r)) return new NotFoundError(msg);
   if (/ALREADY_EXISTS|ALREADY EXISTS/.test(r)) return new AlreadyExistsError(msg);
   if (/ICEBERG_COMMIT_ERROR|COMMITFAILED|CONCURRENTMODIFICATION/.test(r)) return new CommitFailedError(msg);

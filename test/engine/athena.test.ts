@@ -20,7 +20,8 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AthenaRunner, queryCost } from '../../src/engine/athena.js';
-import { AccessDeniedError, CancelledError, LimitExceededError, SqlParseError } from '../../src/errors.js';
+import { apiFailure, queryFailure } from '../../src/engine/athena-errors.js';
+import { AccessDeniedError, CancelledError, CommitFailedError, IoError, LimitExceededError, NotFoundError, SqlParseError, ValidationError } from '../../src/errors.js';
 import { shapeErrors } from '../helpers/sdk-shape.js';
 
 const FIXTURES = join(__dirname, 'fixtures/athena');
@@ -222,5 +223,25 @@ describe('AthenaRunner', () => {
     const err = await runner({ poll: { initialMs: 1000, maxMs: 1000, timeoutMs: 3000 } }).query('SELECT 1').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LimitExceededError);
     expect(athena.commandCalls(StopQueryExecutionCommand)).toHaveLength(1);
+  });
+
+  it('maps Athena failure reasons and API errors to floe error classes', () => {
+    const failed = (reason: string, category = 2): Error =>
+      queryFailure({ QueryExecutionId: 'q', Status: { State: 'FAILED', StateChangeReason: reason, AthenaError: { ErrorCategory: category } } }, 'workgroup wg');
+    expect(failed("TABLE_NOT_FOUND: line 1:15: Table 'awsdatacatalog.sales.nope' does not exist")).toBeInstanceOf(NotFoundError);
+    expect(failed('SCHEMA_NOT_FOUND: line 1:15: Schema nope does not exist')).toBeInstanceOf(NotFoundError);
+    expect(failed("COLUMN_NOT_FOUND: line 1:8: Column 'x' cannot be resolved")).toBeInstanceOf(ValidationError);
+    expect(failed('ICEBERG_COMMIT_ERROR: Failed to commit Iceberg update to table: sales.orders')).toBeInstanceOf(CommitFailedError);
+    expect(failed('Access denied when writing output to url: s3://results/x.csv')).toBeInstanceOf(AccessDeniedError);
+    expect(failed('Insufficient Lake Formation permission(s) on orders')).toBeInstanceOf(AccessDeniedError);
+    expect(failed('GENERIC_INTERNAL_ERROR: something broke', 1)).toBeInstanceOf(IoError);
+    expect(failed("SYNTAX_ERROR: line 1:1: Incorrect number of parameters")).toBeInstanceOf(SqlParseError);
+    const invalid = Object.assign(new Error('WorkGroup wg is not found.'), { name: 'InvalidRequestException', AthenaErrorCode: 'INVALID_INPUT' });
+    expect(apiFailure(invalid, 'GetWorkGroup', 'workgroup wg')).toBeInstanceOf(NotFoundError);
+    const expired = Object.assign(new Error('The security token included in the request is expired'), { name: 'ExpiredTokenException' });
+    expect(apiFailure(expired, 'StartQueryExecution', 'workgroup wg').message).toBe(
+      'StartQueryExecution on workgroup wg failed: ExpiredTokenException: The security token included in the request is expired',
+    );
+    expect(apiFailure(expired, 'StartQueryExecution', 'workgroup wg')).toBeInstanceOf(AccessDeniedError);
   });
 });
