@@ -34,6 +34,8 @@ function classify(reason: string, msg: string, category?: number): FloeError {
   if (/ALREADY_EXISTS|ALREADY EXISTS/.test(r)) return new AlreadyExistsError(msg);
   if (/ICEBERG_COMMIT_ERROR|COMMITFAILED|CONCURRENTMODIFICATION/.test(r)) return new CommitFailedError(msg);
   if (/NOT_SUPPORTED|NOT SUPPORTED|UNSUPPORTED/.test(r)) return new UnsupportedError(msg);
+  // Athena's 100-partitions-per-write limit (HIVE_TOO_MANY_OPEN_PARTITIONS).
+  if (/TOO_MANY_OPEN_PARTITIONS|OPEN WRITERS FOR PARTITIONS/.test(r)) return new LimitExceededError(`${msg}; floe can split the write: --chunk-partitions`);
   if (/EXCEEDED_|EXCEEDED THE|LIMIT EXCEEDED|EXHAUSTED RESOURCES|TOO MANY/.test(r)) return new LimitExceededError(msg);
   if (/COLUMN_NOT_FOUND|TYPE_MISMATCH|INVALID_|FUNCTION_NOT_FOUND|NOT_NULL|CONSTRAINT/.test(r)) return new ValidationError(msg);
   // Category 2 is the user's query; anything else is the service's side.

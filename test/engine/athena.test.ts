@@ -236,6 +236,9 @@ describe('AthenaRunner', () => {
     expect(failed('Insufficient Lake Formation permission(s) on orders')).toBeInstanceOf(AccessDeniedError);
     expect(failed('GENERIC_INTERNAL_ERROR: something broke', 1)).toBeInstanceOf(IoError);
     expect(failed("SYNTAX_ERROR: line 1:1: Incorrect number of parameters")).toBeInstanceOf(SqlParseError);
+    const tooMany = failed('HIVE_TOO_MANY_OPEN_PARTITIONS: Exceeded limit of 100 open writers for partitions/buckets');
+    expect(tooMany).toBeInstanceOf(LimitExceededError);
+    expect(tooMany.message).toMatch(/--chunk-partitions$/);
     const invalid = Object.assign(new Error('WorkGroup wg is not found.'), { name: 'InvalidRequestException', AthenaErrorCode: 'INVALID_INPUT' });
     expect(apiFailure(invalid, 'GetWorkGroup', 'workgroup wg')).toBeInstanceOf(NotFoundError);
     const expired = Object.assign(new Error('The security token included in the request is expired'), { name: 'ExpiredTokenException' });
