@@ -13,7 +13,8 @@ export type ErrorCode =
   | 'SQL_PARSE'
   | 'CORRUPT_METADATA'
   | 'UNSUPPORTED'
-  | 'IO';
+  | 'IO'
+  | 'CANCELLED';
 
 export class FloeError extends Error {
   readonly code: ErrorCode;
@@ -93,6 +94,13 @@ export class UnsupportedError extends FloeError {
 export class IoError extends FloeError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('IO', message, options);
+  }
+}
+
+/** The user stopped the operation (Ctrl-C); a remote query was asked to stop. */
+export class CancelledError extends FloeError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CANCELLED', message, options);
   }
 }
 

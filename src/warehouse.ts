@@ -8,6 +8,7 @@ import { duckdbType } from './engine/types.js';
 import { writeDataFiles } from './engine/writer.js';
 import type { FileIO } from './io/file-io.js';
 import { LocalFileIO } from './io/local.js';
+import { warehouseIO, type EncryptionOptions } from './governance/warehouse-encryption.js';
 import { isRemoteUri } from './io/paths.js';
 import { openS3FileIO, openS3Root } from './io/s3-warehouse.js';
 import type { S3FileIOOptions } from './io/s3.js';
@@ -32,6 +33,8 @@ export interface WarehouseOptions {
   catalogPath?: string;
   /** Connection, encryption and cache settings for an `s3://bucket/prefix` warehouse. */
   s3?: S3FileIOOptions;
+  /** Envelope encryption of data files and manifests at rest (embedded catalog, local warehouse). */
+  encryption?: EncryptionOptions;
 }
 
 /**
@@ -57,16 +60,24 @@ export class Warehouse {
     const where = options.warehouse ?? process.env['FLOE_WAREHOUSE'] ?? './warehouse';
     const remote = isRemoteUri(where);
     const root = remote ? openS3Root(where, options) : resolvePath(where);
-    const io = options.io ?? (remote ? await openS3FileIO(root, options.s3) : new LocalFileIO());
+    let io = options.io ?? (remote ? await openS3FileIO(root, options.s3) : new LocalFileIO());
     let catalog: Catalog;
-    if (options.catalog) catalog = options.catalog;
-    else {
-      if (!remote) await mkdir(root, { recursive: true });
+    if (options.catalog) {
+      if (options.encryption) throw new ValidationError('encryption applies to the embedded catalog: with your own catalog, pass an EncryptedFileIO to it and as io');
+      catalog = options.catalog;
+    } else {
+      if (remote && options.encryption) {
+        throw new ValidationError(`envelope encryption is for local warehouses: ${where} is encrypted by S3 with SSE-KMS (s3.sseKms / FLOE_S3_SSE_KMS_KEY_ID)`);
+      }
+      if (!remote) {
+        await mkdir(root, { recursive: true });
+        io = await warehouseIO(root, io, options.encryption);
+      }
       const dbPath = options.catalogPath ? { dbPath: resolvePath(options.catalogPath) } : {};
       catalog = new SqliteCatalog({ warehouse: root, io, catalogName: options.catalogName ?? 'floe', ...dbPath });
     }
     const engine = await DuckDBEngine.create(options.engine);
-    return new Warehouse(root, catalog, io, engine, options.io === undefined);
+    return new Warehouse(root, catalog, io, engine, io !== options.io);
   }
 
   /** Runs a script (statements separated by `;`) and returns the last statement's result. */

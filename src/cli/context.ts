@@ -1,6 +1,7 @@
 import { s3OptionsFromEnv } from '../io/s3-env.js';
 import { isS3Uri } from '../io/s3-uri.js';
 import { openWarehouse, type Warehouse } from '../warehouse.js';
+import { encryptionFrom } from './keys.js';
 import { parseFormat, type OutputFormat } from './output.js';
 
 /** Global options every command sees. */
@@ -22,10 +23,12 @@ export interface CliIO {
 export function open(opts: GlobalOptions): Promise<Warehouse> {
   const warehouse = opts.warehouse ?? process.env['FLOE_WAREHOUSE'] ?? './warehouse';
   const catalogPath = opts.catalogDb ?? process.env['FLOE_CATALOG_DB'];
+  const encryption = encryptionFrom(opts);
   return openWarehouse({
     warehouse,
     ...(catalogPath ? { catalogPath } : {}),
     ...(isS3Uri(warehouse) ? { s3: s3OptionsFromEnv() } : {}),
+    ...(encryption ? { encryption } : {}),
   });
 }
 

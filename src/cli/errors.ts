@@ -13,6 +13,7 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   CORRUPT_METADATA: 10,
   UNSUPPORTED: 11,
   IO: 12,
+  CANCELLED: 130,
 };
 
 /** One line naming the problem; the stack only with --debug. Returns the exit status. */

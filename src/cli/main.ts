@@ -1,9 +1,11 @@
 import { Command, CommanderError } from 'commander';
 import type { CliIO, GlobalOptions } from './context.js';
+import { registerAthenaOptions } from './athena-sql.js';
 import { registerAwsConfig } from './aws-config.js';
 import { registerDescribe } from './describe.js';
 import { reportError } from './errors.js';
 import { registerHistory } from './history.js';
+import { registerKeys } from './keys.js';
 import { registerMaintain } from './maintain.js';
 import { registerRollback } from './rollback.js';
 import { registerRun } from './run.js';
@@ -23,6 +25,7 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .showHelpAfterError(false);
+  registerAthenaOptions(program);
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
   registerSql(program, io, globals);
   registerTables(program, io, globals);
@@ -32,6 +35,7 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
   registerAwsConfig(program, io, globals);
   registerMaintain(program, io, globals);
   registerRun(program, io, globals);
+  registerKeys(program, io);
   try {
     await program.parseAsync(argv);
     return 0;

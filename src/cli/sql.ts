@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { StatementResult } from '../sql/session.js';
 import type { Warehouse } from '../warehouse.js';
+import { runAthenaScript, usesAthena } from './athena-sql.js';
 import { formatOf, withWarehouse, type CliIO, type GlobalOptions } from './context.js';
 import { render, type OutputFormat } from './output.js';
 import { repl } from './repl.js';
@@ -18,6 +19,7 @@ export function registerSql(program: Command, io: CliIO, globals: () => GlobalOp
       const format = formatOf(g, io);
       let text = sqlText;
       if (opts.file !== undefined) text = await readFile(opts.file, 'utf8');
+      if (usesAthena(g)) return runAthenaScript(text ?? (await readStdin()), g, format, io);
       await withWarehouse(g, async (wh) => {
         if (text === undefined) {
           if (process.stdin.isTTY) return repl(wh, io, format);

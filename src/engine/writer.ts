@@ -243,7 +243,9 @@ function hiveValues(path: string): Map<string, string | null> {
 async function stagingDir(io: FileIO, location: string): Promise<string> {
   const base = io instanceof LocalFileIO ? join(toLocalPath(location.replace(/\/+$/, '')), 'data') : (io.stagingPath?.(location) ?? tmpdir());
   const dir = join(base, `.staging-${randomUUID()}`);
-  await mkdir(dir, { recursive: true });
+  // Private: rows staged for an encrypting FileIO are plaintext until they are uploaded.
+  await mkdir(base, { recursive: true });
+  await mkdir(dir, { mode: 0o700 });
   return dir;
 }
 

@@ -4,7 +4,7 @@ import { readManifestList } from '../manifest/manifest-list.js';
 import type { ManifestEntry, ManifestFile } from '../manifest/types.js';
 import { ManifestContent } from '../manifest/types.js';
 import type { Snapshot, TableMetadata } from '../spec/types.js';
-import { CorruptMetadataError, FloeError } from '../errors.js';
+import { AccessDeniedError, CorruptMetadataError, FloeError } from '../errors.js';
 
 /** Maps a path stored in metadata to the path to open (identity unless the table moved). */
 export type PathResolver = (path: string) => string;
@@ -89,7 +89,8 @@ export class ManifestReader {
     try {
       return await this.io.read(this.resolve(path));
     } catch (err) {
-      if (err instanceof FloeError) {
+      // A missing or wrong key is not corrupt metadata: it surfaces as it is.
+      if (err instanceof FloeError && !(err instanceof AccessDeniedError)) {
         throw new CorruptMetadataError(`cannot read ${what} ${path}: ${err.message}`, { cause: err });
       }
       throw err;
