@@ -10,6 +10,9 @@ export { Transaction, type AppendOptions, type OverwriteOptions } from './table/
 export type { ScanPlan, ScanOptions, FileScanTask, SnapshotSelector } from './table/scan.js';
 export type { Catalog, LoadedTable, CreateTableOptions } from './catalog/catalog.js';
 export { SqliteCatalog } from './catalog/sqlite.js';
+export { PostgresCatalog, type PostgresCatalogOptions } from './catalog/postgres.js';
+export { GlueCatalog, type GlueCatalogOptions } from './catalog/glue.js';
+export { openCatalog } from './catalog/open.js';
 export type { FileIO } from './io/file-io.js';
 export { LocalFileIO } from './io/local.js';
 export * as expr from './expr/predicate.js';

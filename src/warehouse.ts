@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
 import type { Catalog, CreateTableOptions } from './catalog/catalog.js';
+import { openCatalog } from './catalog/open.js';
 import { SqliteCatalog } from './catalog/sqlite.js';
 import { DuckDBEngine, quoteIdent, quoteString, type EngineOptions, type QueryResult } from './engine/duckdb.js';
 import { duckdbType } from './engine/types.js';
@@ -21,8 +22,11 @@ export interface WarehouseOptions {
   warehouse?: string;
   /** Catalog name recorded in the JDBC tables (default `floe`). */
   catalogName?: string;
-  /** Bring your own pieces instead of the embedded defaults. */
-  catalog?: Catalog;
+  /**
+   * Bring your own pieces instead of the embedded defaults. A catalog may be named by URI:
+   * `postgres://user@host:port/db` or `glue` (see catalog/open.ts).
+   */
+  catalog?: Catalog | string;
   io?: FileIO;
   engine?: EngineOptions;
 }
@@ -49,7 +53,8 @@ export class Warehouse {
     const root = resolvePath(options.warehouse ?? process.env['FLOE_WAREHOUSE'] ?? './warehouse');
     const io = options.io ?? new LocalFileIO();
     let catalog: Catalog;
-    if (options.catalog) catalog = options.catalog;
+    if (typeof options.catalog === 'string') catalog = await openCatalog(options.catalog, { warehouse: root, io, catalogName: options.catalogName ?? 'floe' });
+    else if (options.catalog) catalog = options.catalog;
     else {
       await mkdir(root, { recursive: true });
       catalog = new SqliteCatalog({ warehouse: root, io, catalogName: options.catalogName ?? 'floe' });

@@ -4,6 +4,7 @@ import { parseFormat, type OutputFormat } from './output.js';
 /** Global options every command sees. */
 export interface GlobalOptions {
   warehouse?: string;
+  catalog?: string;
   format?: string;
   debug?: boolean;
 }
@@ -14,9 +15,10 @@ export interface CliIO {
   isTty: boolean;
 }
 
-/** Opens the warehouse named by --warehouse, FLOE_WAREHOUSE or ./warehouse. */
+/** Opens the warehouse named by --warehouse, FLOE_WAREHOUSE or ./warehouse, with --catalog / FLOE_CATALOG when given. */
 export function open(opts: GlobalOptions): Promise<Warehouse> {
-  return openWarehouse({ warehouse: opts.warehouse ?? process.env['FLOE_WAREHOUSE'] ?? './warehouse' });
+  const catalog = opts.catalog ?? process.env['FLOE_CATALOG'];
+  return openWarehouse({ warehouse: opts.warehouse ?? process.env['FLOE_WAREHOUSE'] ?? './warehouse', ...(catalog ? { catalog } : {}) });
 }
 
 export function formatOf(opts: GlobalOptions, io: CliIO): OutputFormat {
