@@ -240,6 +240,52 @@ export function catalogContract(name: string, make: MakeCatalog, traits: Catalog
       }
     });
 
+    it('lets one of two concurrent creators of the same table win', async () => {
+      const { catalog, other } = await make();
+      const second = other();
+      try {
+        await catalog.createNamespace(['db']);
+        const results = await Promise.allSettled([catalog, second].map((c) => c.createTable(id('t'), { schema: SCHEMA })));
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        expect((results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason).toBeInstanceOf(AlreadyExistsError);
+      } finally {
+        await second.close();
+      }
+    });
+
+    it('serialises many commits from several catalog objects with no lost update', async () => {
+      const { catalog, other, io } = await make();
+      await catalog.createNamespace(['db']);
+      await catalog.createTable(id('t'), { schema: SCHEMA });
+      const writers = [catalog, other(), other()];
+      let committed = 0;
+      try {
+        await Promise.all(
+          writers.map(async (c, w) => {
+            for (let i = 0; i < 5; i++) {
+              for (;;) {
+                try {
+                  await c.commitTable(id('t'), [], [{ action: 'set-properties', updates: { [`w${w}-${i}`]: 'x' } }]);
+                  committed++;
+                  break;
+                } catch (e) {
+                  if (!(e instanceof CommitFailedError)) throw e;
+                }
+              }
+            }
+          }),
+        );
+      } finally {
+        for (const c of writers.slice(1)) await c.close();
+      }
+      const final = await catalog.loadTable(id('t'));
+      expect(committed).toBe(15);
+      expect(Object.keys(final.metadata.properties).filter((k) => k.startsWith('w'))).toHaveLength(15);
+      expect(final.metadata['metadata-log']).toHaveLength(15);
+      // Every lost race removed its file: one per acknowledged commit plus the first.
+      expect(await metadataFiles(io, final.metadata.location)).toHaveLength(16);
+    });
+
     it('rejects hostile names', async () => {
       const { catalog } = await make();
       await catalog.createNamespace(['db']);

@@ -102,104 +102,62 @@ if (typeof server === 'string') {
   });
 
   describe('postgres catalog: commits', () => {
-    it('lets one of two concurrent creators of the same table or namespace win', async () => {
+    it('lets one of two concurrent creators of the same namespace win', async () => {
       const { catalog, at } = await fresh();
       const other = await at();
       const ns = await Promise.allSettled([catalog, other].map((c) => c.createNamespace(['db'])));
       expect(ns.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
       expect((ns.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason).toBeInstanceOf(AlreadyExistsError);
-      const tables = await Promise.allSettled([catalog, other].map((c) => c.createTable(T, { schema: SCHEMA })));
-      expect(tables.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-      expect((tables.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason).toBeInstanceOf(AlreadyExistsError);
     });
 
-    it('serialises many commits from several catalog objects with no lost update', async () => {
-      const { catalog, at } = await fresh();
+    /**
+     * Starts a commit whose UPDATE waits on the server behind a row lock held by another session,
+     * does `interrupt(pid)` to that backend, and returns the commit's error and the table's first state.
+     */
+    const interruptedCommit = async (interrupt: string) => {
+      const { catalog, name } = await fresh();
       await catalog.createNamespace(['db']);
-      await catalog.createTable(T, { schema: SCHEMA });
-      const writers = [catalog, await at(), await at()];
-      let conflicts = 0;
-      await Promise.all(
-        writers.map(async (c, w) => {
-          for (let i = 0; i < 5; i++) {
-            for (;;) {
-              try {
-                await c.commitTable(T, [], [{ action: 'set-properties', updates: { [`w${w}-${i}`]: 'x' } }]);
-                break;
-              } catch (e) {
-                if (!(e instanceof CommitFailedError)) throw e;
-                conflicts++;
-              }
-            }
-          }
-        }),
-      );
-      const final = await catalog.loadTable(T);
-      expect(Object.keys(final.metadata.properties).filter((k) => k.startsWith('w'))).toHaveLength(15);
-      expect(final.metadata['metadata-log']).toHaveLength(15);
-      // Every losing attempt removed its file: one file per acknowledged commit plus the first.
-      expect(readdirSync(join(final.metadata.location, 'metadata'))).toHaveLength(16);
-      console.log(`15 commits from 3 catalog objects, ${conflicts} lost races retried`);
-    });
-
-    /** Holds the table's row lock from another session so the next commit's UPDATE waits on the server. */
-    const holdRowLock = async (name: string) => {
+      const t0 = await catalog.createTable(T, { schema: SCHEMA });
       const locker = new pg.Client(url);
       await locker.connect();
       await locker.query('BEGIN');
       await locker.query(`SELECT 1 FROM iceberg_tables WHERE catalog_name = $1 FOR UPDATE`, [name]);
-      return locker;
-    };
-    const waitForBlockedUpdate = async (): Promise<number> => {
-      for (;;) {
-        const rows = await query<{ pid: number }>(
-          `SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE iceberg_tables SET metadata_location%'`,
-        );
-        if (rows[0]) return rows[0].pid;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    };
-
-    it('is CommitStateUnknownError, keeping the new file, when the connection dies after the UPDATE was sent', async () => {
-      const { catalog, name } = await fresh();
-      await catalog.createNamespace(['db']);
-      const t0 = await catalog.createTable(T, { schema: SCHEMA });
-      const locker = await holdRowLock(name);
       try {
         const commit = catalog.commitTable(T, [], [{ action: 'set-properties', updates: { a: '1' } }]).catch((e: unknown) => e);
-        const pid = await waitForBlockedUpdate();
-        await query('SELECT pg_terminate_backend($1)', [pid]);
-        const err = await commit;
-        expect(err).toBeInstanceOf(CommitStateUnknownError);
-        expect(String(err)).toMatch(/commit to db\.t has an unknown outcome/);
+        for (;;) {
+          const [blocked] = await query<{ pid: number }>(
+            `SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE iceberg_tables SET metadata_location%'`,
+          );
+          if (blocked) {
+            await query(`SELECT ${interrupt}($1)`, [blocked.pid]);
+            break;
+          }
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        return { err: await commit, catalog, t0, files: () => readdirSync(join(t0.metadata.location, 'metadata')) };
       } finally {
         await locker.query('ROLLBACK');
         await locker.end();
       }
+    };
+
+    it('is CommitStateUnknownError, keeping the new file, when the connection dies after the UPDATE was sent', async () => {
+      const { err, catalog, t0, files } = await interruptedCommit('pg_terminate_backend');
+      expect(err).toBeInstanceOf(CommitStateUnknownError);
+      expect(String(err)).toMatch(/commit to db\.t has an unknown outcome/);
       // Nothing was deleted: the unreferenced file stays next to the current one.
-      expect(readdirSync(join(t0.metadata.location, 'metadata'))).toHaveLength(2);
+      expect(files()).toHaveLength(2);
       expect((await catalog.loadTable(T)).metadataLocation).toBe(t0.metadataLocation);
       // The pool replaced the dead connection.
       expect((await catalog.commitTable(T, [], [{ action: 'set-properties', updates: { a: '2' } }])).metadata.properties['a']).toBe('2');
     });
 
     it('is CommitFailedError, deleting the new file, when the server refuses the UPDATE', async () => {
-      const { catalog, name } = await fresh();
-      await catalog.createNamespace(['db']);
-      const t0 = await catalog.createTable(T, { schema: SCHEMA });
-      const locker = await holdRowLock(name);
-      try {
-        const commit = catalog.commitTable(T, [], [{ action: 'set-properties', updates: { a: '1' } }]).catch((e: unknown) => e);
-        // Cancelling the statement is a server answer (57014): the autocommit UPDATE rolled back.
-        await query('SELECT pg_cancel_backend($1)', [await waitForBlockedUpdate()]);
-        const err = await commit;
-        expect(err).toBeInstanceOf(CommitFailedError);
-        expect(String(err)).toMatch(/refused the update \(57014/);
-      } finally {
-        await locker.query('ROLLBACK');
-        await locker.end();
-      }
-      expect(readdirSync(join(t0.metadata.location, 'metadata'))).toHaveLength(1);
+      // Cancelling the statement is a server answer (57014): the autocommit UPDATE rolled back.
+      const { err, files } = await interruptedCommit('pg_cancel_backend');
+      expect(err).toBeInstanceOf(CommitFailedError);
+      expect(String(err)).toMatch(/refused the update \(57014/);
+      expect(files()).toHaveLength(1);
     });
 
     it('names the server it cannot reach', async () => {
