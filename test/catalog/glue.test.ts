@@ -197,3 +197,17 @@ describe('glue catalog: bad input', () => {
     await expect(catalog.loadTable({ namespace: ['nope'], name: 't' })).rejects.toThrow(NotFoundError);
   });
 });
+
+describe('catalog URIs', () => {
+  it('opens Glue from glue://?region=…&catalog-id=… and refuses unknown schemes without echoing secrets', async () => {
+    const { openCatalog } = await import('../../src/catalog/open.js');
+    const io = new LocalFileIO();
+    const glue = await openCatalog('glue://?region=eu-west-1&catalog-id=123456789012', { warehouse: tmpdir(), io });
+    expect(glue).toBeInstanceOf(GlueCatalog);
+    await glue.close();
+    const err = await openCatalog('mysql://root:hunter2@db/lake', { warehouse: tmpdir(), io }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ValidationError);
+    expect(String(err)).toMatch(/unknown catalog 'mysql:\/\/…@db\/lake'/);
+    expect(String(err)).not.toContain('hunter2');
+  });
+});

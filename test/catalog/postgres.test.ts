@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PostgresCatalog } from '../../src/catalog/postgres.js';
+import { main } from '../../src/cli/main.js';
 import { AlreadyExistsError, CommitFailedError, CommitStateUnknownError, IoError } from '../../src/errors.js';
 import type { FileIO } from '../../src/io/file-io.js';
 import { LocalFileIO } from '../../src/io/local.js';
@@ -59,6 +60,31 @@ if (typeof server === 'string') {
       return c;
     };
     return { catalog, io, other };
+  });
+
+  describe('postgres catalog: from the command line', () => {
+    it('runs floe --catalog postgres://… against the server, not a SQLite file', async () => {
+      const warehouse = mkdtempSync(join(tmpdir(), 'floe-pgcli-'));
+      dirs.push(warehouse);
+      const cli = async (...args: string[]) => {
+        let out = '';
+        let err = '';
+        const code = await main(['node', 'floe', '--warehouse', warehouse, '--catalog', url, '--format', 'json', ...args], {
+          out: (s) => (out += s),
+          err: (s) => (err += s),
+          isTty: false,
+        });
+        return { code, out, err };
+      };
+      expect((await cli('sql', 'CREATE NAMESPACE clidb; CREATE TABLE clidb.t (id INT); INSERT INTO clidb.t VALUES (1), (2)')).code).toBe(0);
+      const r = await cli('sql', 'SELECT count(*) AS n FROM clidb.t');
+      expect([r.code, r.err]).toEqual([0, '']);
+      expect(JSON.parse(r.out)).toEqual([{ n: 2 }]);
+      expect(await query(`SELECT table_name FROM iceberg_tables WHERE catalog_name = 'floe' AND table_namespace = 'clidb'`)).toEqual([{ table_name: 't' }]);
+      expect(readdirSync(warehouse)).not.toContain('catalog.db');
+      const bad = await cli('sql', 'SELECT * FROM clidb.missing');
+      expect(bad.code).not.toBe(0);
+    });
   });
 
   describe('postgres catalog: JDBC layout', () => {
