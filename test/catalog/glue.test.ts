@@ -1,10 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GlueClient } from '@aws-sdk/client-glue';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GlueCatalog } from '../../src/catalog/glue.js';
-import { CommitFailedError, NotFoundError, ValidationError } from '../../src/errors.js';
+import { CommitFailedError, CommitStateUnknownError, NotFoundError, ValidationError } from '../../src/errors.js';
 import type { FileIO } from '../../src/io/file-io.js';
 import { LocalFileIO } from '../../src/io/local.js';
 import { catalogContract, SCHEMA } from './contract.js';
@@ -195,6 +195,53 @@ describe('glue catalog: bad input', () => {
     await expect(catalog.createNamespace(['Sales'])).rejects.toThrow(/lowercase letters, digits and underscores/);
     await expect(catalog.createNamespace(['a-b'])).rejects.toThrow(ValidationError);
     await expect(catalog.loadTable({ namespace: ['nope'], name: 't' })).rejects.toThrow(NotFoundError);
+  });
+});
+
+describe('glue catalog: unclear answers and purge', () => {
+  const serverFault = () => Object.assign(new Error('We encountered an internal error. Please try again.'), { name: 'InternalServiceException', $fault: 'server' });
+
+  it('keeps the new file and reports an unknown outcome when UpdateTable fails without a clear answer', async () => {
+    const { glue, catalog } = fresh();
+    await catalog.createNamespace(['db']);
+    const t0 = await catalog.createTable(T, { schema: SCHEMA });
+    glue.before = (command) => {
+      if (command === 'UpdateTable') throw serverFault();
+    };
+    await expect(catalog.commitTable(T, [], [{ action: 'set-properties', updates: { a: '1' } }])).rejects.toThrow(CommitStateUnknownError);
+    glue.before = () => undefined;
+    expect(readdirSync(join(t0.metadata.location, 'metadata'))).toHaveLength(2);
+    expect((await catalog.loadTable(T)).metadataLocation).toBe(t0.metadataLocation);
+  });
+
+  it('counts the commit as done when Glue applied the update but the answer was lost', async () => {
+    const { glue, catalog } = fresh();
+    await catalog.createNamespace(['db']);
+    await catalog.createTable(T, { schema: SCHEMA });
+    glue.before = (command, input) => {
+      if (command === 'UpdateTable') {
+        glue.before = () => undefined;
+        glue.updateTable(input as Parameters<FakeGlue['updateTable']>[0]);
+        throw serverFault();
+      }
+    };
+    const t1 = await catalog.commitTable(T, [], [{ action: 'set-properties', updates: { a: '1' } }]);
+    expect((await catalog.loadTable(T)).metadataLocation).toBe(t1.metadataLocation);
+    expect(t1.metadata.properties['a']).toBe('1');
+  });
+
+  it('drops with purge through the FileIO, and keeps files without purge', async () => {
+    const { catalog, io } = fresh();
+    await catalog.createNamespace(['db']);
+    const t0 = await catalog.createTable(T, { schema: SCHEMA });
+    const t1 = await catalog.commitTable(T, [], [{ action: 'set-properties', updates: { a: '1' } }]);
+    await catalog.dropTable(T, { purge: true });
+    expect(await catalog.tableExists(T)).toBe(false);
+    expect(await io.stat(t0.metadataLocation)).toBeNull();
+    expect(await io.stat(t1.metadataLocation)).toBeNull();
+    const kept = await catalog.createTable({ namespace: ['db'], name: 'k' }, { schema: SCHEMA });
+    await catalog.dropTable(kept.identifier);
+    expect(await io.stat(kept.metadataLocation)).not.toBeNull();
   });
 });
 
