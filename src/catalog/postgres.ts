@@ -71,13 +71,23 @@ class PostgresStore implements SqlStore {
     this.ready.catch(() => undefined);
   }
 
+  /** Creates the tables when missing; writers with only row privileges on existing tables never run DDL. */
   private async init(): Promise<void> {
     await this.withClient(async (client) => {
+      const [present] = (
+        await client.query<{ tables: number; typed: number }>(
+          `SELECT count(DISTINCT table_name)::int AS tables, count(*) FILTER (WHERE table_name = 'iceberg_tables' AND column_name = 'iceberg_type')::int AS typed
+           FROM information_schema.columns
+           WHERE table_schema = current_schema() AND table_name IN ('iceberg_tables', 'iceberg_namespace_properties')`,
+        )
+      ).rows;
+      if (present && present.tables === 2 && present.typed === 1) return;
       await client.query('BEGIN');
       try {
         // Two processes creating the tables at once would race in the system catalogs.
         await client.query(`SELECT pg_advisory_xact_lock(hashtext('iceberg_catalog_schema'))`);
         for (const ddl of JDBC_SCHEMA) await client.query(ddl);
+        // Java's V0 schema has no iceberg_type column.
         await client.query(`ALTER TABLE iceberg_tables ADD COLUMN IF NOT EXISTS iceberg_type VARCHAR(5)`);
         await client.query('COMMIT');
       } catch (e) {

@@ -186,6 +186,20 @@ if (typeof server === 'string') {
       expect(files()).toHaveLength(1);
     });
 
+    it('works for a writer with row privileges only, once the tables exist', async () => {
+      const { catalog, warehouse, io, name } = await fresh();
+      await catalog.createNamespace(['db']);
+      await catalog.createTable(T, { schema: SCHEMA });
+      // PostgreSQL 15 lets no one but the owner create in schema public: the writer cannot run DDL.
+      await query(`DROP ROLE IF EXISTS floe_writer`);
+      await query(`CREATE ROLE floe_writer LOGIN`);
+      await query(`GRANT SELECT, INSERT, UPDATE, DELETE ON iceberg_tables, iceberg_namespace_properties TO floe_writer`);
+      const writer = await PostgresCatalog.connect({ url: url.replace('//floe@', '//floe_writer@'), warehouse, io, catalogName: name });
+      open.push(writer);
+      expect((await writer.commitTable(T, [], [{ action: 'set-properties', updates: { by: 'writer' } }])).metadata.properties['by']).toBe('writer');
+      await expect(query(`SET ROLE floe_writer; CREATE TABLE not_allowed (x int)`)).rejects.toThrow(/permission denied/);
+    });
+
     it('names the server it cannot reach', async () => {
       const dead = url.replace(/:(\d+)\//, ':1/');
       const err = await PostgresCatalog.connect({ url: dead, warehouse: tmpdir(), io: new LocalFileIO() }).catch((e: unknown) => e);
