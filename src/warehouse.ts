@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
 import type { Catalog, CreateTableOptions } from './catalog/catalog.js';
+import { openCatalog } from './catalog/open.js';
 import { SqliteCatalog } from './catalog/sqlite.js';
 import { DuckDBEngine, quoteIdent, quoteString, type EngineOptions, type QueryResult } from './engine/duckdb.js';
 import { duckdbType } from './engine/types.js';
@@ -25,8 +26,11 @@ export interface WarehouseOptions {
   warehouse?: string;
   /** Catalog name recorded in the JDBC tables (default `floe`). */
   catalogName?: string;
-  /** Bring your own pieces instead of the embedded defaults. */
-  catalog?: Catalog;
+  /**
+   * Bring your own pieces instead of the embedded defaults. A catalog may be named by URI:
+   * `postgres://user@host:port/db` or `glue` (see catalog/open.ts).
+   */
+  catalog?: Catalog | string;
   io?: FileIO;
   engine?: EngineOptions;
   /** The SQLite catalog file (default `<warehouse>/catalog.db`; required for an `s3://` warehouse). */
@@ -64,7 +68,7 @@ export class Warehouse {
     let catalog: Catalog;
     if (options.catalog) {
       if (options.encryption) throw new ValidationError('encryption applies to the embedded catalog: with your own catalog, pass an EncryptedFileIO to it and as io');
-      catalog = options.catalog;
+      catalog = typeof options.catalog === 'string' ? await openCatalog(options.catalog, { warehouse: root, io, catalogName: options.catalogName ?? 'floe' }) : options.catalog;
     } else {
       if (remote && options.encryption) {
         throw new ValidationError(`envelope encryption is for local warehouses: ${where} is encrypted by S3 with SSE-KMS (s3.sseKms / FLOE_S3_SSE_KMS_KEY_ID)`);

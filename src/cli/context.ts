@@ -9,6 +9,8 @@ export interface GlobalOptions {
   warehouse?: string;
   /** Local SQLite catalog file (needed for an s3:// warehouse; env FLOE_CATALOG_DB). */
   catalogDb?: string;
+  /** A shared catalog instead of the embedded one: postgres://… or glue (env FLOE_CATALOG). */
+  catalog?: string;
   format?: string;
   debug?: boolean;
 }
@@ -19,13 +21,18 @@ export interface CliIO {
   isTty: boolean;
 }
 
-/** Opens the warehouse named by --warehouse, FLOE_WAREHOUSE or ./warehouse (S3 settings from the environment). */
+/**
+ * Opens the warehouse named by --warehouse, FLOE_WAREHOUSE or ./warehouse, with --catalog /
+ * FLOE_CATALOG when given (S3 and encryption settings from options and the environment).
+ */
 export function open(opts: GlobalOptions): Promise<Warehouse> {
   const warehouse = opts.warehouse ?? process.env['FLOE_WAREHOUSE'] ?? './warehouse';
   const catalogPath = opts.catalogDb ?? process.env['FLOE_CATALOG_DB'];
+  const catalog = opts.catalog ?? process.env['FLOE_CATALOG'];
   const encryption = encryptionFrom(opts);
   return openWarehouse({
     warehouse,
+    ...(catalog ? { catalog } : {}),
     ...(catalogPath ? { catalogPath } : {}),
     ...(isS3Uri(warehouse) ? { s3: s3OptionsFromEnv() } : {}),
     ...(encryption ? { encryption } : {}),

@@ -19,6 +19,7 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
     .name('floe')
     .description('a transactional Apache Iceberg lakehouse on your laptop')
     .option('-w, --warehouse <dir>', 'warehouse folder (env FLOE_WAREHOUSE, default ./warehouse)')
+    .option('--catalog <uri>', 'shared catalog: postgres://user@host:port/db or glue (env FLOE_CATALOG; default the embedded SQLite)')
     .option('--catalog-db <file>', 'local SQLite catalog file, needed with an s3:// warehouse (env FLOE_CATALOG_DB)')
     .option('--format <format>', 'output: table | json | csv (table on a terminal)')
     .option('--debug', 'print stack traces with errors')

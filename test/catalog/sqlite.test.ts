@@ -5,7 +5,7 @@ import { join, relative } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteCatalog } from '../../src/catalog/sqlite.js';
-import { AlreadyExistsError, CommitFailedError, ValidationError } from '../../src/errors.js';
+import { CommitFailedError, ValidationError } from '../../src/errors.js';
 import type { FileIO } from '../../src/io/file-io.js';
 import { LocalFileIO } from '../../src/io/local.js';
 import { manifestFileFor, writeManifest } from '../../src/manifest/manifest.js';
@@ -230,44 +230,6 @@ describe('sqlite catalog: concurrency', () => {
     }
     expect(readdirSync(join(t0.metadata.location, 'metadata'))).toHaveLength(1);
     expect((await impatient.commitTable(T, [], [{ action: 'set-properties', updates: { a: '1' } }])).metadata.properties.a).toBe('1');
-  });
-
-  it('lets one of two concurrent creators of the same table win', async () => {
-    const { warehouse, catalog, io } = fresh();
-    const other = catalogAt(warehouse, io);
-    await catalog.createNamespace(db);
-    const results = await Promise.allSettled([catalog, other].map((c) => c.createTable(T, { schema: SCHEMA })));
-    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    const lost = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
-    expect(lost.reason).toBeInstanceOf(AlreadyExistsError);
-  });
-
-  it('serialises many commits from several catalog objects', async () => {
-    const { warehouse, catalog, io } = fresh();
-    await catalog.createNamespace(db);
-    await catalog.createTable(T, { schema: SCHEMA });
-    const writers = [catalog, catalogAt(warehouse, io), catalogAt(warehouse, io)];
-    let committed = 0;
-    await Promise.all(
-      writers.map(async (c, w) => {
-        for (let i = 0; i < 5; i++) {
-          for (;;) {
-            try {
-              await c.commitTable(T, [], [{ action: 'set-properties', updates: { [`w${w}-${i}`]: 'x' } }]);
-              committed++;
-              break;
-            } catch (e) {
-              if (!(e instanceof CommitFailedError)) throw e;
-            }
-          }
-        }
-      }),
-    );
-    const final = await catalog.loadTable(T);
-    expect(committed).toBe(15);
-    expect(Object.keys(final.metadata.properties).filter((k) => k.startsWith('w'))).toHaveLength(15);
-    expect(final.metadata['metadata-log']).toHaveLength(15);
-    expect(readdirSync(join(final.metadata.location, 'metadata'))).toHaveLength(16);
   });
 });
 
