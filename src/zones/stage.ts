@@ -1,0 +1,113 @@
+import type { DuckDBEngine } from '../engine/duckdb.js';
+import { quoteIdent, quoteString } from '../engine/duckdb.js';
+import type { Contract } from './contract.js';
+import type { RawFormat } from './sniff.js';
+
+/**
+ * Loads one raw object into DuckDB temp tables, streaming from the file (DuckDB reads gzip and
+ * zstd itself, spilling to its temp directory past `memory_limit`):
+ *  - `__floe_src`: one column per source column (VARCHAR for CSV/JSON, Parquet's own types), plus
+ *    `__row` (1-based record number in the file) and `__raw` (the record as text, for quarantine);
+ *  - `__floe_bad`: records the reader could not turn into a row (`line`, `rule`, `reason`, `raw`).
+ * Row order: DuckDB keeps insertion order (preserve_insertion_order), so `rowid` follows the file.
+ */
+export interface StagedBatch {
+  sourceColumns: { name: string; type: string }[];
+  /** Whether source columns are text to be cast (CSV, JSON) or typed (Parquet). */
+  textual: boolean;
+}
+
+export const SRC = '__floe_src';
+export const BAD = '__floe_bad';
+const REJECTS = '__floe_rejects';
+const REJECT_SCANS = '__floe_reject_scans';
+const LINES = '__floe_lines';
+
+export async function dropStaged(engine: DuckDBEngine): Promise<void> {
+  for (const t of [SRC, BAD, REJECTS, REJECT_SCANS, LINES]) await engine.run(`DROP TABLE IF EXISTS ${quoteIdent(t)}`).catch(() => undefined);
+}
+
+/** DuckDB's CSV error types → quarantine rule names. */
+const REJECT_RULE = `CASE error_type WHEN 'INVALID ENCODING' THEN 'encoding' ELSE 'malformed' END`;
+
+export async function stageBatch(engine: DuckDBEngine, path: string, format: RawFormat, contract: Contract): Promise<StagedBatch> {
+  await dropStaged(engine);
+  const file = quoteString(path);
+  const rejectsOpts = `store_rejects = true, rejects_table = ${quoteString(REJECTS)}, rejects_scan = ${quoteString(REJECT_SCANS)}`;
+  await engine.run(`CREATE TEMP TABLE ${BAD} (line BIGINT, row_number BIGINT, rule VARCHAR, reason VARCHAR, raw VARCHAR)`);
+  switch (format) {
+    case 'csv': {
+      const o = contract.source.csv;
+      const opts = [
+        'all_varchar = true',
+        `header = ${o.header}`,
+        `delim = ${quoteString(o.delimiter)}`,
+        `quote = ${quoteString(o.quote)}`,
+        ...(o.escape !== undefined ? [`escape = ${quoteString(o.escape)}`] : []),
+        ...(o.null !== undefined ? [`nullstr = ${quoteString(o.null)}`] : []),
+        `encoding = ${quoteString(o.encoding)}`,
+        rejectsOpts,
+      ];
+      await engine.run(`CREATE TEMP TABLE ${LINES} AS SELECT * FROM read_csv(${file}, ${opts.join(', ')})`);
+      const cols = await columnsOf(engine, LINES);
+      const raw = `to_json(struct_pack(${cols.map((c) => `${quoteIdent(c.name)} := ${quoteIdent(c.name)}`).join(', ')}))::VARCHAR`;
+      await engine.run(`CREATE TEMP TABLE ${SRC} AS SELECT *, rowid + 1 AS __row, ${raw} AS __raw FROM ${LINES}`);
+      await engine.run(`DROP TABLE ${LINES}`);
+      await engine.run(`INSERT INTO ${BAD} SELECT line, NULL, ${REJECT_RULE}, error_message, csv_line FROM ${REJECTS}`);
+      return { sourceColumns: cols, textual: true };
+    }
+    case 'json':
+      return stageJson(engine, file, rejectsOpts);
+    case 'parquet': {
+      await engine.run(`CREATE TEMP TABLE ${LINES} AS SELECT * FROM read_parquet(${file}, file_row_number = true)`);
+      const cols = (await columnsOf(engine, LINES)).filter((c) => c.name !== 'file_row_number');
+      const raw = `to_json(struct_pack(${cols.map((c) => `${quoteIdent(c.name)} := ${quoteIdent(c.name)}`).join(', ')}))::VARCHAR`;
+      await engine.run(`CREATE TEMP TABLE ${SRC} AS SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS __row, ${raw} AS __raw FROM ${LINES}`);
+      await engine.run(`DROP TABLE ${LINES}`);
+      return { sourceColumns: cols, textual: false };
+    }
+    default: {
+      const never: never = format;
+      throw new Error(`unknown format ${String(never)}`);
+    }
+  }
+}
+
+/**
+ * NDJSON is read as lines (a record separator U+001E as the column delimiter: JSON text never
+ * holds a raw control character), so that each malformed line becomes its own quarantine row;
+ * every JSON object's keys become the source columns. A file holding one JSON array is read as
+ * an array: a broken array cannot be split into records, so it fails the batch.
+ */
+async function stageJson(engine: DuckDBEngine, file: string, rejectsOpts: string): Promise<StagedBatch> {
+  await engine.run(
+    `CREATE TEMP TABLE ${LINES} AS SELECT __line, rowid + 1 AS __row FROM read_csv(${file}, columns = {'__line': 'VARCHAR'}, header = false, delim = E'\\x1e', quote = '', escape = '', auto_detect = false, ${rejectsOpts})`,
+  );
+  const first = await engine.query(`SELECT ltrim(__line) FROM ${LINES} ORDER BY __row LIMIT 1`);
+  const startsArray = String(first.rows[0]?.[0] ?? '').startsWith('[');
+  if (startsArray) {
+    await engine.run(`DROP TABLE ${LINES}`);
+    await engine.run(`CREATE TEMP TABLE ${LINES} AS SELECT json::VARCHAR AS __line, rowid + 1 AS __row FROM read_json_objects(${file}, format = 'array')`);
+  } else {
+    await engine.run(`INSERT INTO ${BAD} SELECT line, NULL, ${REJECT_RULE}, error_message, csv_line FROM ${REJECTS}`);
+  }
+  const valid = `json_valid(__line) AND CASE WHEN json_valid(__line) THEN json_type(__line::JSON) = 'OBJECT' ELSE false END`;
+  await engine.run(
+    `INSERT INTO ${BAD} SELECT NULL, __row, 'malformed', CASE WHEN json_valid(__line) THEN 'not a JSON object' ELSE 'malformed JSON' END, __line FROM ${LINES} WHERE NOT (${valid})`,
+  );
+  const keys = await engine.query(
+    `SELECT k FROM (SELECT unnest(json_keys(__line::JSON)) AS k, __row FROM ${LINES} WHERE ${valid}) GROUP BY k ORDER BY min(__row), k`,
+  );
+  const names = keys.rows.map((r) => String(r[0]));
+  const extract = names.map((n) => `json_extract_string(__line::JSON, ${quoteString(`$."${n.replace(/"/g, '\\"')}"`)}) AS ${quoteIdent(n)}`);
+  await engine.run(
+    `CREATE TEMP TABLE ${SRC} AS SELECT ${[...extract, '__row', '__line AS __raw'].join(', ')} FROM ${LINES} WHERE ${valid}`,
+  );
+  await engine.run(`DROP TABLE ${LINES}`);
+  return { sourceColumns: names.map((name) => ({ name, type: 'VARCHAR' })), textual: true };
+}
+
+async function columnsOf(engine: DuckDBEngine, table: string): Promise<{ name: string; type: string }[]> {
+  const r = await engine.query(`DESCRIBE ${quoteIdent(table)}`);
+  return r.rows.map((row) => ({ name: String(row[0]), type: String(row[1]) }));
+}
