@@ -27,8 +27,12 @@ export async function dropStaged(engine: DuckDBEngine): Promise<void> {
   for (const t of [SRC, BAD, REJECTS, REJECT_SCANS, LINES]) await engine.run(`DROP TABLE IF EXISTS ${quoteIdent(t)}`).catch(() => undefined);
 }
 
-/** DuckDB's CSV error types → quarantine rule names. */
-const REJECT_RULE = `CASE error_type WHEN 'INVALID ENCODING' THEN 'encoding' ELSE 'malformed' END`;
+/**
+ * Lines the CSV reader rejected, one row per line (DuckDB reports a short line once per missing
+ * column: the first error of a line is kept); its error types → quarantine rule names.
+ */
+const REJECTED_LINES = `SELECT line, NULL, CASE arg_min(error_type, column_idx) WHEN 'INVALID ENCODING' THEN 'encoding' ELSE 'malformed' END,
+  arg_min(error_message, column_idx), arg_min(csv_line, column_idx) FROM ${REJECTS} GROUP BY line`;
 
 export async function stageBatch(engine: DuckDBEngine, path: string, format: RawFormat, contract: Contract): Promise<StagedBatch> {
   await dropStaged(engine);
@@ -53,7 +57,7 @@ export async function stageBatch(engine: DuckDBEngine, path: string, format: Raw
       const raw = `to_json(struct_pack(${cols.map((c) => `${quoteIdent(c.name)} := ${quoteIdent(c.name)}`).join(', ')}))::VARCHAR`;
       await engine.run(`CREATE TEMP TABLE ${SRC} AS SELECT *, rowid + 1 AS __row, ${raw} AS __raw FROM ${LINES}`);
       await engine.run(`DROP TABLE ${LINES}`);
-      await engine.run(`INSERT INTO ${BAD} SELECT line, NULL, ${REJECT_RULE}, error_message, csv_line FROM ${REJECTS}`);
+      await engine.run(`INSERT INTO ${BAD} ${REJECTED_LINES}`);
       return { sourceColumns: cols, textual: true };
     }
     case 'json':
@@ -81,27 +85,28 @@ export async function stageBatch(engine: DuckDBEngine, path: string, format: Raw
  */
 async function stageJson(engine: DuckDBEngine, file: string, rejectsOpts: string): Promise<StagedBatch> {
   await engine.run(
-    `CREATE TEMP TABLE ${LINES} AS SELECT __line, rowid + 1 AS __row FROM read_csv(${file}, columns = {'__line': 'VARCHAR'}, header = false, delim = E'\\x1e', quote = '', escape = '', auto_detect = false, ${rejectsOpts})`,
+    `CREATE TEMP TABLE ${LINES} AS SELECT __line FROM read_csv(${file}, columns = {'__line': 'VARCHAR'}, header = false, delim = E'\\x1e', quote = '', escape = '', auto_detect = false, ${rejectsOpts})`,
   );
-  const first = await engine.query(`SELECT ltrim(__line) FROM ${LINES} ORDER BY __row LIMIT 1`);
+  const first = await engine.query(`SELECT ltrim(__line) FROM ${LINES} ORDER BY rowid LIMIT 1`);
   const startsArray = String(first.rows[0]?.[0] ?? '').startsWith('[');
   if (startsArray) {
     await engine.run(`DROP TABLE ${LINES}`);
-    await engine.run(`CREATE TEMP TABLE ${LINES} AS SELECT json::VARCHAR AS __line, rowid + 1 AS __row FROM read_json_objects(${file}, format = 'array')`);
+    await engine.run(`CREATE TEMP TABLE ${LINES} AS SELECT json::VARCHAR AS __line FROM read_json_objects(${file}, format = 'array')`);
   } else {
-    await engine.run(`INSERT INTO ${BAD} SELECT line, NULL, ${REJECT_RULE}, error_message, csv_line FROM ${REJECTS}`);
+    await engine.run(`INSERT INTO ${BAD} ${REJECTED_LINES}`);
   }
+  const lines = `(SELECT __line, rowid + 1 AS __row FROM ${LINES})`;
   const valid = `json_valid(__line) AND CASE WHEN json_valid(__line) THEN json_type(__line::JSON) = 'OBJECT' ELSE false END`;
   await engine.run(
-    `INSERT INTO ${BAD} SELECT NULL, __row, 'malformed', CASE WHEN json_valid(__line) THEN 'not a JSON object' ELSE 'malformed JSON' END, __line FROM ${LINES} WHERE NOT (${valid})`,
+    `INSERT INTO ${BAD} SELECT NULL, __row, 'malformed', CASE WHEN json_valid(__line) THEN 'not a JSON object' ELSE 'malformed JSON' END, __line FROM ${lines} WHERE NOT (${valid})`,
   );
   const keys = await engine.query(
-    `SELECT k FROM (SELECT unnest(json_keys(__line::JSON)) AS k, __row FROM ${LINES} WHERE ${valid}) GROUP BY k ORDER BY min(__row), k`,
+    `SELECT k FROM (SELECT unnest(json_keys(__line::JSON)) AS k, __row FROM ${lines} WHERE ${valid}) GROUP BY k ORDER BY min(__row), k`,
   );
   const names = keys.rows.map((r) => String(r[0]));
   const extract = names.map((n) => `json_extract_string(__line::JSON, ${quoteString(`$."${n.replace(/"/g, '\\"')}"`)}) AS ${quoteIdent(n)}`);
   await engine.run(
-    `CREATE TEMP TABLE ${SRC} AS SELECT ${[...extract, '__row', '__line AS __raw'].join(', ')} FROM ${LINES} WHERE ${valid}`,
+    `CREATE TEMP TABLE ${SRC} AS SELECT ${[...extract, '__row', '__line AS __raw'].join(', ')} FROM ${lines} WHERE ${valid}`,
   );
   await engine.run(`DROP TABLE ${LINES}`);
   return { sourceColumns: names.map((name) => ({ name, type: 'VARCHAR' })), textual: true };

@@ -87,14 +87,14 @@ async function widerType(engine: DuckDBEngine, staged: StagedBatch, src: string,
     return s !== t && canPromote(t, s) ? s : null;
   }
   if (t === 'int') {
-    const r = await engine.query(`SELECT bool_or(TRY_CAST(${col} AS INTEGER) IS NULL AND TRY_CAST(${col} AS BIGINT) IS NOT NULL) FROM ${SRC}`);
+    const r = await engine.query(`SELECT bool_or(${strictTextCast(col, 'int')} IS NULL AND ${strictTextCast(col, 'long')} IS NOT NULL) FROM ${SRC}`);
     return r.rows[0]?.[0] === true ? 'long' : null;
   }
   const dec = decimalParams(t);
   if (dec) {
     const r = await engine.query(
       `SELECT max(length(split_part(regexp_replace(trim(${col}), '^[+-]?0*', ''), '.', 1))) FROM ${SRC}
-       WHERE TRY_CAST(${col} AS DECIMAL(${dec.precision}, ${dec.scale})) IS NULL AND TRY_CAST(${col} AS DECIMAL(38, ${dec.scale})) IS NOT NULL`,
+       WHERE ${strictTextCast(col, t)} IS NULL AND ${strictTextCast(col, `decimal(38, ${dec.scale})`)} IS NOT NULL`,
     );
     const digits = r.rows[0]?.[0];
     if (digits === null || digits === undefined) return null;
@@ -107,20 +107,14 @@ async function widerType(engine: DuckDBEngine, staged: StagedBatch, src: string,
 /** The narrowest of long, double, boolean, date, timestamp that reads every value; else string. */
 async function inferTextType(engine: DuckDBEngine, name: string): Promise<PrimitiveTypeName> {
   const col = quoteIdent(name);
-  const candidates: [PrimitiveTypeName, string][] = [
-    ['long', 'BIGINT'],
-    ['double', 'DOUBLE'],
-    ['boolean', 'BOOLEAN'],
-    ['date', 'DATE'],
-    ['timestamp', 'TIMESTAMP'],
-  ];
+  const candidates: PrimitiveTypeName[] = ['long', 'double', 'boolean', 'date', 'timestamp'];
   const r = await engine.query(
-    `SELECT ${candidates.map(([, d]) => `bool_and(${col} IS NULL OR TRY_CAST(${col} AS ${d}) IS NOT NULL)`).join(', ')}, count(${col}) FROM ${SRC}`,
+    `SELECT ${candidates.map((t) => `bool_and(${col} IS NULL OR ${strictTextCast(col, t)} IS NOT NULL)`).join(', ')}, count(${col}) FROM ${SRC}`,
   );
   const row = r.rows[0] ?? [];
   if (Number(row[candidates.length] ?? 0) === 0) return 'string';
   const i = candidates.findIndex((_, k) => row[k] === true);
-  return i >= 0 ? candidates[i]![0] : 'string';
+  return i >= 0 ? candidates[i]! : 'string';
 }
 
 /** The table schema after applying drift (new columns optional, at the end). */
@@ -132,6 +126,22 @@ export function evolvedSchema(schema: Schema, lastColumnId: number, drift: Drift
 }
 
 export const CHECKED = '__floe_checked';
+
+/**
+ * Casts source text to a column type without DuckDB's lenient rounding ('1.5' as INTEGER is 2,
+ * '1.234' as DECIMAL(10, 2) is 1.23): integers must be written as integers and decimals may not
+ * carry more fractional digits than the column's scale; anything else reads as a type failure.
+ */
+export function strictTextCast(expr: string, t: PrimitiveTypeName): string {
+  const cast = `TRY_CAST(${expr} AS ${duckdbType(t)})`;
+  if (t === 'int' || t === 'long') return `CASE WHEN regexp_full_match(${expr}, '\\s*[+-]?[0-9]+\\s*') THEN ${cast} END`;
+  const dec = decimalParams(t);
+  if (dec) {
+    const frac = dec.scale > 0 ? `(\\.[0-9]{0,${dec.scale}})?` : '\\.?';
+    return `CASE WHEN regexp_full_match(${expr}, '\\s*[+-]?([0-9]+${frac}|\\.[0-9]{1,${Math.max(1, dec.scale)}})\\s*') THEN ${cast} END`;
+  }
+  return cast;
+}
 
 function lit(s: string): string {
   return quoteString(s);
@@ -156,7 +166,7 @@ export async function checkBatch(engine: DuckDBEngine, staged: StagedBatch, cont
     const t = duckdbType(f.type);
     return src === undefined
       ? `CAST(NULL AS VARCHAR) AS __s${i}, CAST(NULL AS ${t}) AS __v${i}`
-      : `${quoteIdent(src)} AS __s${i}, TRY_CAST(${quoteIdent(src)} AS ${t}) AS __v${i}`;
+      : `${quoteIdent(src)} AS __s${i}, ${staged.textual ? strictTextCast(quoteIdent(src), f.type as PrimitiveTypeName) : `TRY_CAST(${quoteIdent(src)} AS ${t})`} AS __v${i}`;
   });
   const rules: { rule: string; when: string; reason: string }[] = [];
   fields.forEach((f, i) => {
