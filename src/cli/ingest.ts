@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { SqlValue } from '../engine/duckdb.js';
 import { ValidationError } from '../errors.js';
 import { ingest, parseIntoTarget } from '../zones/raw.js';
 import { formatOf, withWarehouse, type CliIO, type GlobalOptions } from './context.js';
@@ -29,7 +30,7 @@ export function registerIngest(program: Command, io: CliIO, globals: () => Globa
           bar.stop();
         }
         const seconds = (performance.now() - started) / 1000;
-        const rows = outcomes.map((o) => [o.source, o.status, BigInt(o.bytes), o.sha256, o.format, o.compression, o.message]);
+        const rows: SqlValue[][] = outcomes.map((o) => [o.source, o.status, BigInt(o.bytes), o.sha256, o.format, o.compression, o.message]);
         const count = (s: string): number => outcomes.filter((o) => o.status === s).length;
         const bytes = outcomes.filter((o) => o.status === 'ingested').reduce((a, o) => a + o.bytes, 0);
         rows.push([

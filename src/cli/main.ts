@@ -1,11 +1,14 @@
 import { Command, CommanderError } from 'commander';
 import type { CliIO, GlobalOptions } from './context.js';
 import { registerAwsConfig } from './aws-config.js';
+import { registerCurate } from './curate.js';
 import { registerDescribe } from './describe.js';
 import { reportError } from './errors.js';
 import { registerHistory } from './history.js';
+import { registerIngest } from './ingest.js';
 import { registerRollback } from './rollback.js';
 import { registerSql } from './sql.js';
+import { registerStatus } from './status.js';
 import { registerTables } from './tables.js';
 
 /** Runs the CLI with `argv` (as process.argv); returns the exit status. */
@@ -27,6 +30,9 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
   registerHistory(program, io, globals);
   registerRollback(program, io, globals);
   registerAwsConfig(program, io, globals);
+  registerIngest(program, io, globals);
+  registerCurate(program, io, globals);
+  registerStatus(program, io, globals);
   try {
     await program.parseAsync(argv);
     return 0;
