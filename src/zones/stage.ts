@@ -6,15 +6,27 @@ import type { RawFormat } from './sniff.js';
 /**
  * Loads one raw object into DuckDB temp tables, streaming from the file (DuckDB reads gzip and
  * zstd itself, spilling to its temp directory past `memory_limit`):
- *  - `__floe_src`: one column per source column (VARCHAR for CSV/JSON, Parquet's own types), plus
- *    `__row` (1-based record number in the file) and `__raw` (the record as text, for quarantine);
+ *  - `__floe_src`: one column per source column (VARCHAR for CSV/JSON, Parquet's own types), with
+ *    expressions for the 1-based record number in the file and the record as text (quarantine);
  *  - `__floe_bad`: records the reader could not turn into a row (`line`, `rule`, `reason`, `raw`).
  * Row order: DuckDB keeps insertion order (preserve_insertion_order), so `rowid` follows the file.
  */
 export interface StagedBatch {
   sourceColumns: { name: string; type: string }[];
-  /** Whether source columns are text to be cast (CSV, JSON) or typed (Parquet). */
-  textual: boolean;
+  /**
+   * How wider source values show: by the source column types (Parquet), or by the values of
+   * columns the CSV reader parsed into a wide type (`fast` CSV parsing). VARCHAR columns are
+   * text in either case and are cast strictly.
+   */
+  widening: 'types' | 'values';
+  /** SQL over `__floe_src` for a row's 1-based record number, and for its source record as text. */
+  rowExpr: string;
+  rawExpr: string;
+}
+
+/** The source record as a JSON object of its columns, computed only for rows that fail. */
+function rawJson(cols: { name: string }[]): string {
+  return `to_json(struct_pack(${cols.map((c) => `${quoteIdent(c.name)} := ${quoteIdent(c.name)}`).join(', ')}))::VARCHAR`;
 }
 
 export const SRC = '__floe_src';
@@ -23,18 +35,37 @@ const REJECTS = '__floe_rejects';
 const REJECT_SCANS = '__floe_reject_scans';
 const LINES = '__floe_lines';
 
+/** The checked rows of a batch (see validate.ts): a view, or a table when a window check needs one. */
+export const CHECKED = '__floe_checked';
+
 export async function dropStaged(engine: DuckDBEngine): Promise<void> {
-  for (const t of [SRC, BAD, REJECTS, REJECT_SCANS, LINES]) await engine.run(`DROP TABLE IF EXISTS ${quoteIdent(t)}`).catch(() => undefined);
+  await engine.run(`DROP VIEW IF EXISTS ${CHECKED}`).catch(() => undefined);
+  for (const t of [CHECKED, SRC, BAD, REJECTS, REJECT_SCANS, LINES]) await engine.run(`DROP TABLE IF EXISTS ${quoteIdent(t)}`).catch(() => undefined);
 }
 
 /**
  * Lines the CSV reader rejected, one row per line (DuckDB reports a short line once per missing
  * column: the first error of a line is kept); its error types → quarantine rule names.
  */
-const REJECTED_LINES = `SELECT line, NULL, CASE arg_min(error_type, column_idx) WHEN 'INVALID ENCODING' THEN 'encoding' ELSE 'malformed' END,
-  arg_min(error_message, column_idx), arg_min(csv_line, column_idx) FROM ${REJECTS} GROUP BY line`;
+function rejectedLines(castRule = `'malformed'`): string {
+  return `SELECT line, NULL, CASE arg_min(error_type, column_idx) WHEN 'INVALID ENCODING' THEN 'encoding' WHEN 'CAST' THEN arg_min(${castRule}, column_idx) ELSE 'malformed' END,
+    arg_min(error_message, column_idx), arg_min(csv_line, column_idx) FROM ${REJECTS} GROUP BY line`;
+}
+const REJECTED_LINES = rejectedLines();
 
-export async function stageBatch(engine: DuckDBEngine, path: string, format: RawFormat, contract: Contract): Promise<StagedBatch> {
+/**
+ * `typing` (CSV only): the DuckDB type the reader should parse a source column into, by source
+ * column name (undefined: VARCHAR); `columnRule` names the table column of a rejected column
+ * (SQL over the rejects table's `column_name`). Without it every column is read as text.
+ */
+export interface CsvTyping {
+  typeOf: (sourceColumn: string) => string | undefined;
+  columnRule: string;
+}
+
+export async function stageBatch(engine: DuckDBEngine, path: string, format: RawFormat, contract: Contract, csvTyping?: CsvTyping): Promise<StagedBatch> {
+  const typing = csvTyping?.typeOf;
+  const columnRule = csvTyping?.columnRule ?? 'column_name';
   await dropStaged(engine);
   const file = quoteString(path);
   const rejectsOpts = `store_rejects = true, rejects_table = ${quoteString(REJECTS)}, rejects_scan = ${quoteString(REJECT_SCANS)}`;
@@ -43,32 +74,34 @@ export async function stageBatch(engine: DuckDBEngine, path: string, format: Raw
     case 'csv': {
       const o = contract.source.csv;
       const opts = [
-        'all_varchar = true',
         `header = ${o.header}`,
         `delim = ${quoteString(o.delimiter)}`,
         `quote = ${quoteString(o.quote)}`,
         ...(o.escape !== undefined ? [`escape = ${quoteString(o.escape)}`] : []),
         ...(o.null !== undefined ? [`nullstr = ${quoteString(o.null)}`] : []),
         `encoding = ${quoteString(o.encoding)}`,
-        rejectsOpts,
       ];
-      await engine.run(`CREATE TEMP TABLE ${LINES} AS SELECT * FROM read_csv(${file}, ${opts.join(', ')})`);
-      const cols = await columnsOf(engine, LINES);
-      const raw = `to_json(struct_pack(${cols.map((c) => `${quoteIdent(c.name)} := ${quoteIdent(c.name)}`).join(', ')}))::VARCHAR`;
-      await engine.run(`CREATE TEMP TABLE ${SRC} AS SELECT *, rowid + 1 AS __row, ${raw} AS __raw FROM ${LINES}`);
-      await engine.run(`DROP TABLE ${LINES}`);
-      await engine.run(`INSERT INTO ${BAD} ${REJECTED_LINES}`);
-      return { sourceColumns: cols, textual: true };
+      let columns = 'all_varchar = true';
+      let castRule = `'malformed'`;
+      if (typing) {
+        // fast parsing: DuckDB's reader converts each column itself; values it cannot convert
+        // reject their line (error type CAST), quarantined under the column's type rule.
+        const names = await csvHeader(engine, file, opts);
+        const types = names.map((n) => typing(n) ?? 'VARCHAR');
+        columns = `auto_detect = false, columns = {${names.map((n, i) => `${quoteString(n)}: ${quoteString(types[i]!)}`).join(', ')}}`;
+        castRule = `'type(' || ${columnRule} || ')'`;
+      }
+      await engine.run(`CREATE TEMP TABLE ${SRC} AS SELECT * FROM read_csv(${file}, ${[columns, ...opts, rejectsOpts].join(', ')})`);
+      await engine.run(`INSERT INTO ${BAD} ${rejectedLines(castRule)}`);
+      const cols = await columnsOf(engine, SRC);
+      return { sourceColumns: cols, widening: 'values', rowExpr: 'rowid + 1', rawExpr: rawJson(cols) };
     }
     case 'json':
       return stageJson(engine, file, rejectsOpts);
     case 'parquet': {
-      await engine.run(`CREATE TEMP TABLE ${LINES} AS SELECT * FROM read_parquet(${file}, file_row_number = true)`);
-      const cols = (await columnsOf(engine, LINES)).filter((c) => c.name !== 'file_row_number');
-      const raw = `to_json(struct_pack(${cols.map((c) => `${quoteIdent(c.name)} := ${quoteIdent(c.name)}`).join(', ')}))::VARCHAR`;
-      await engine.run(`CREATE TEMP TABLE ${SRC} AS SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS __row, ${raw} AS __raw FROM ${LINES}`);
-      await engine.run(`DROP TABLE ${LINES}`);
-      return { sourceColumns: cols, textual: false };
+      await engine.run(`CREATE TEMP TABLE ${SRC} AS SELECT * FROM read_parquet(${file})`);
+      const cols = await columnsOf(engine, SRC);
+      return { sourceColumns: cols, widening: 'types', rowExpr: 'rowid + 1', rawExpr: rawJson(cols) };
     }
     default: {
       const never: never = format;
@@ -109,10 +142,28 @@ async function stageJson(engine: DuckDBEngine, file: string, rejectsOpts: string
     `CREATE TEMP TABLE ${SRC} AS SELECT ${[...extract, '__row', '__line AS __raw'].join(', ')} FROM ${lines} WHERE ${valid}`,
   );
   await engine.run(`DROP TABLE ${LINES}`);
-  return { sourceColumns: names.map((name) => ({ name, type: 'VARCHAR' })), textual: true };
+  return { sourceColumns: names.map((name) => ({ name, type: 'VARCHAR' })), widening: 'values', rowExpr: '__row', rawExpr: '__raw' };
 }
 
 async function columnsOf(engine: DuckDBEngine, table: string): Promise<{ name: string; type: string }[]> {
   const r = await engine.query(`DESCRIBE ${quoteIdent(table)}`);
   return r.rows.map((row) => ({ name: String(row[0]), type: String(row[1]) }));
+}
+
+/** The source column names of a CSV file, as DuckDB's sniffer reads its header (or `column0`, … without one). */
+async function csvHeader(engine: DuckDBEngine, file: string, opts: string[]): Promise<string[]> {
+  const r = await engine.query(`DESCRIBE SELECT * FROM read_csv(${file}, all_varchar = true, ignore_errors = true, ${opts.join(', ')})`);
+  return r.rows.map((row) => String(row[0]));
+}
+
+/** Header names of a raw CSV object, for choosing the types fast parsing reads it with. */
+export async function csvSourceColumns(engine: DuckDBEngine, path: string, contract: Contract): Promise<string[]> {
+  const o = contract.source.csv;
+  return csvHeader(engine, quoteString(path), [
+    `header = ${o.header}`,
+    `delim = ${quoteString(o.delimiter)}`,
+    `quote = ${quoteString(o.quote)}`,
+    ...(o.escape !== undefined ? [`escape = ${quoteString(o.escape)}`] : []),
+    `encoding = ${quoteString(o.encoding)}`,
+  ]);
 }

@@ -7,7 +7,7 @@ import type { NestedField, PrimitiveTypeName, Schema } from '../spec/types.js';
 import { icebergTypeOfDuckdb } from '../sql/types.js';
 import { addColumns, updateColumn } from '../table/update-schema.js';
 import type { Contract } from './contract.js';
-import { SRC, type StagedBatch } from './stage.js';
+import { CHECKED, SRC, type StagedBatch } from './stage.js';
 
 /** Differences between a batch's columns and the curated table (spec: schema evolution rules). */
 export interface Drift {
@@ -31,12 +31,35 @@ export function describeDrift(d: Drift): string {
 
 /** Which source column feeds each table column: the contract's `source`, else the column's own name. */
 export function sourceFor(contract: Contract, field: NestedField, staged: StagedBatch): string | undefined {
+  return sourceAmong(contract, field, staged.sourceColumns.map((c) => c.name));
+}
+
+export function sourceAmong(contract: Contract, field: NestedField, names: string[]): string | undefined {
   const declared = contract.columns.find((c) => c.name.toLowerCase() === field.name.toLowerCase());
   const want = declared?.sourceName ?? field.name;
-  return (
-    staged.sourceColumns.find((c) => c.name === want)?.name ??
-    staged.sourceColumns.find((c) => c.name.toLowerCase() === want.toLowerCase())?.name
-  );
+  return names.find((n) => n === want) ?? names.find((n) => n.toLowerCase() === want.toLowerCase());
+}
+
+function sourceType(staged: StagedBatch, name: string): string {
+  return staged.sourceColumns.find((c) => c.name === name)!.type;
+}
+
+/** Whether a source column holds text to cast strictly into `t`. */
+function isText(staged: StagedBatch, name: string, t: PrimitiveTypeName): boolean {
+  return sourceType(staged, name) === 'VARCHAR' && t !== 'string';
+}
+
+/**
+ * The type fast CSV parsing reads a column into: wide enough to see values beyond the column's
+ * type (int as BIGINT, decimal(P, S) as DECIMAL(18, S) or (38, S), float as DOUBLE) so that drift
+ * can widen the column instead of rejecting its rows.
+ */
+export function fastParseType(t: PrimitiveTypeName): string {
+  if (t === 'int') return 'BIGINT';
+  if (t === 'float') return 'DOUBLE';
+  const dec = decimalParams(t);
+  if (dec) return `DECIMAL(${dec.precision <= 18 ? 18 : 38}, ${dec.scale})`;
+  return duckdbType(t);
 }
 
 /**
@@ -48,6 +71,14 @@ export async function detectDrift(engine: DuckDBEngine, staged: StagedBatch, con
   const used = new Set<string>();
   const drift: Drift = { added: [], widened: [], missing: [] };
   const missingRequired: string[] = [];
+  // Every probe is one aggregate of a single scan over the staged rows.
+  const probes: string[] = [];
+  const after: ((row: unknown[]) => void)[] = [];
+  const probe = (exprs: string[], use: (values: unknown[]) => void): void => {
+    const at = probes.length;
+    probes.push(...exprs);
+    after.push((row) => use(row.slice(at, at + exprs.length)));
+  };
   for (const f of schema.fields) {
     const src = sourceFor(contract, f, staged);
     if (src === undefined) {
@@ -57,18 +88,78 @@ export async function detectDrift(engine: DuckDBEngine, staged: StagedBatch, con
     }
     used.add(src);
     if (!isPrimitive(f.type)) continue;
-    const wider = await widerType(engine, staged, src, f.type);
-    if (wider) drift.widened.push({ name: f.name, from: f.type, to: wider });
+    const t = f.type;
+    const col = quoteIdent(src);
+    if (!isText(staged, src, t)) {
+      if (staged.widening === 'types') {
+        const wider = typeOfDuckdb(sourceType(staged, src));
+        if (wider !== t && canPromote(t, wider)) drift.widened.push({ name: f.name, from: t, to: wider });
+        continue;
+      }
+      // Values parsed into a wide type: do any exceed the column's type?
+      if (t === 'int') {
+        probe([`bool_or(${col} < -2147483648 OR ${col} > 2147483647)`], ([v]) => {
+          if (v === true) drift.widened.push({ name: f.name, from: t, to: 'long' });
+        });
+      }
+      const d = decimalParams(t);
+      if (d) {
+        probe([`max(CASE WHEN TRY_CAST(${col} AS ${duckdbType(t)}) IS NULL THEN length(CAST(trunc(abs(${col})) AS VARCHAR)) END)`], ([digits]) => {
+          if (digits === null || digits === undefined) return;
+          const precision = Math.min(38, Number(digits) + d.scale);
+          if (precision > d.precision) drift.widened.push({ name: f.name, from: t, to: `decimal(${precision}, ${d.scale})` });
+        });
+      }
+      continue;
+    }
+    if (t === 'int') {
+      probe([`bool_or(${strictTextCast(col, 'int')} IS NULL AND ${strictTextCast(col, 'long')} IS NOT NULL)`], ([v]) => {
+        if (v === true) drift.widened.push({ name: f.name, from: t, to: 'long' });
+      });
+    }
+    const dec = decimalParams(t);
+    if (dec) {
+      probe(
+        [
+          // CASE, not FILTER: DuckDB computes a FILTERed aggregate's argument for every row.
+          `max(CASE WHEN ${strictTextCast(col, t)} IS NULL AND ${strictTextCast(col, `decimal(38, ${dec.scale})`)} IS NOT NULL THEN length(split_part(regexp_replace(trim(${col}), '^[+-]?0*', ''), '.', 1)) END)`,
+        ],
+        ([digits]) => {
+          if (digits === null || digits === undefined) return;
+          const precision = Math.min(38, Number(digits) + dec.scale);
+          if (precision > dec.precision) drift.widened.push({ name: f.name, from: t, to: `decimal(${precision}, ${dec.scale})` });
+        },
+      );
+    }
   }
   if (missingRequired.length > 0) {
     throw new ValidationError(`the batch has no source column for required column(s) ${missingRequired.map((n) => `'${n}'`).join(', ')}`);
   }
   for (const c of staged.sourceColumns) {
     if (used.has(c.name)) continue;
-    drift.added.push({ name: c.name, type: staged.textual ? await inferTextType(engine, c.name) : typeOfDuckdb(c.type) });
+    if (c.type !== 'VARCHAR') {
+      drift.added.push({ name: c.name, type: typeOfDuckdb(c.type) });
+      continue;
+    }
+    // The narrowest of long, double, boolean, date, timestamp that reads every value; else string.
+    const col = quoteIdent(c.name);
+    const added = { name: c.name, type: 'string' as PrimitiveTypeName };
+    drift.added.push(added);
+    probe([...INFERRED.map((t) => `bool_and(${col} IS NULL OR ${strictTextCast(col, t)} IS NOT NULL)`), `count(${col})`], (vs) => {
+      if (Number(vs[INFERRED.length] ?? 0) === 0) return;
+      const i = INFERRED.findIndex((_, k) => vs[k] === true);
+      if (i >= 0) added.type = INFERRED[i]!;
+    });
+  }
+  if (probes.length > 0) {
+    const r = await engine.query(`SELECT ${probes.join(', ')} FROM ${SRC}`);
+    const row = r.rows[0] ?? [];
+    for (const use of after) use(row);
   }
   return drift;
 }
+
+const INFERRED: PrimitiveTypeName[] = ['long', 'double', 'boolean', 'date', 'timestamp'];
 
 function typeOfDuckdb(t: string): PrimitiveTypeName {
   try {
@@ -80,43 +171,6 @@ function typeOfDuckdb(t: string): PrimitiveTypeName {
   }
 }
 
-async function widerType(engine: DuckDBEngine, staged: StagedBatch, src: string, t: PrimitiveTypeName): Promise<PrimitiveTypeName | null> {
-  const col = quoteIdent(src);
-  if (!staged.textual) {
-    const s = typeOfDuckdb(staged.sourceColumns.find((c) => c.name === src)!.type);
-    return s !== t && canPromote(t, s) ? s : null;
-  }
-  if (t === 'int') {
-    const r = await engine.query(`SELECT bool_or(${strictTextCast(col, 'int')} IS NULL AND ${strictTextCast(col, 'long')} IS NOT NULL) FROM ${SRC}`);
-    return r.rows[0]?.[0] === true ? 'long' : null;
-  }
-  const dec = decimalParams(t);
-  if (dec) {
-    const r = await engine.query(
-      `SELECT max(length(split_part(regexp_replace(trim(${col}), '^[+-]?0*', ''), '.', 1))) FROM ${SRC}
-       WHERE ${strictTextCast(col, t)} IS NULL AND ${strictTextCast(col, `decimal(38, ${dec.scale})`)} IS NOT NULL`,
-    );
-    const digits = r.rows[0]?.[0];
-    if (digits === null || digits === undefined) return null;
-    const precision = Math.min(38, Number(digits) + dec.scale);
-    return precision > dec.precision ? `decimal(${precision}, ${dec.scale})` : null;
-  }
-  return null;
-}
-
-/** The narrowest of long, double, boolean, date, timestamp that reads every value; else string. */
-async function inferTextType(engine: DuckDBEngine, name: string): Promise<PrimitiveTypeName> {
-  const col = quoteIdent(name);
-  const candidates: PrimitiveTypeName[] = ['long', 'double', 'boolean', 'date', 'timestamp'];
-  const r = await engine.query(
-    `SELECT ${candidates.map((t) => `bool_and(${col} IS NULL OR ${strictTextCast(col, t)} IS NOT NULL)`).join(', ')}, count(${col}) FROM ${SRC}`,
-  );
-  const row = r.rows[0] ?? [];
-  if (Number(row[candidates.length] ?? 0) === 0) return 'string';
-  const i = candidates.findIndex((_, k) => row[k] === true);
-  return i >= 0 ? candidates[i]! : 'string';
-}
-
 /** The table schema after applying drift (new columns optional, at the end). */
 export function evolvedSchema(schema: Schema, lastColumnId: number, drift: Drift): Schema {
   let next = schema;
@@ -125,7 +179,6 @@ export function evolvedSchema(schema: Schema, lastColumnId: number, drift: Drift
   return next;
 }
 
-export const CHECKED = '__floe_checked';
 
 /**
  * Casts source text to a column type without DuckDB's lenient rounding ('1.5' as INTEGER is 2,
@@ -134,11 +187,14 @@ export const CHECKED = '__floe_checked';
  */
 export function strictTextCast(expr: string, t: PrimitiveTypeName): string {
   const cast = `TRY_CAST(${expr} AS ${duckdbType(t)})`;
-  if (t === 'int' || t === 'long') return `CASE WHEN regexp_full_match(${expr}, '\\s*[+-]?[0-9]+\\s*') THEN ${cast} END`;
+  // The value must equal the text read exactly: as a double (exact for integers up to 2^53 and
+  // decimals up to 15 digits), or as a decimal with six more fractional digits (wider decimals).
+  if (t === 'int' || t === 'long') return `CASE WHEN TRY_CAST(${expr} AS DOUBLE) = ${cast} THEN ${cast} END`;
   const dec = decimalParams(t);
-  if (dec) {
-    const frac = dec.scale > 0 ? `(\\.[0-9]{0,${dec.scale}})?` : '\\.?';
-    return `CASE WHEN regexp_full_match(${expr}, '\\s*[+-]?([0-9]+${frac}|\\.[0-9]{1,${Math.max(1, dec.scale)}})\\s*') THEN ${cast} END`;
+  if (dec && dec.precision <= 15) return `CASE WHEN TRY_CAST(${expr} AS DOUBLE) = ${cast} THEN ${cast} END`;
+  if (dec && dec.precision < 38) {
+    const finer = `TRY_CAST(${expr} AS DECIMAL(38, ${Math.min(38, dec.scale + Math.min(6, 38 - dec.precision))}))`;
+    return `CASE WHEN ${finer} IS NULL OR ${finer} = ${cast} THEN ${cast} END`;
   }
   return cast;
 }
@@ -153,8 +209,8 @@ function shownValue(expr: string): string {
 }
 
 /**
- * Materialises `__floe_checked`: each table column cast to its type, `__row`, and for rows that
- * fail, `__rule` (the first failing rule), `__reason` and `__raw` (the source record). Rules in
+ * Defines `__floe_checked`: each table column cast to its type, `__row`, `__rid` (the staged
+ * row), and for rows that fail, `__rule` (the first failing rule) and `__reason`. Rules in
  * order: type, not_null, the contract's checks in order, then unique (over rows passing the rest).
  */
 export async function checkBatch(engine: DuckDBEngine, staged: StagedBatch, contract: Contract, schema: Schema): Promise<void> {
@@ -166,7 +222,7 @@ export async function checkBatch(engine: DuckDBEngine, staged: StagedBatch, cont
     const t = duckdbType(f.type);
     return src === undefined
       ? `CAST(NULL AS VARCHAR) AS __s${i}, CAST(NULL AS ${t}) AS __v${i}`
-      : `${quoteIdent(src)} AS __s${i}, ${staged.textual ? strictTextCast(quoteIdent(src), f.type as PrimitiveTypeName) : `TRY_CAST(${quoteIdent(src)} AS ${t})`} AS __v${i}`;
+      : `${quoteIdent(src)} AS __s${i}, ${isText(staged, src, f.type as PrimitiveTypeName) ? strictTextCast(quoteIdent(src), f.type as PrimitiveTypeName) : `TRY_CAST(${quoteIdent(src)} AS ${t})`} AS __v${i}`;
   });
   const rules: { rule: string; when: string; reason: string }[] = [];
   fields.forEach((f, i) => {
@@ -221,7 +277,7 @@ export async function checkBatch(engine: DuckDBEngine, staged: StagedBatch, cont
   }
   const ruleCase = rules.length > 0 ? `CASE ${rules.map((r) => `WHEN ${r.when} THEN ${lit(r.rule)}`).join(' ')} END` : 'CAST(NULL AS VARCHAR)';
   const reasonCase = rules.length > 0 ? `CASE ${rules.map((r) => `WHEN ${r.when} THEN ${r.reason}`).join(' ')} END` : 'CAST(NULL AS VARCHAR)';
-  const level1 = `SELECT __row, __raw, ${l1.join(', ')} FROM ${SRC}`;
+  const level1 = `SELECT ${staged.rowExpr} AS __row, rowid AS __rid, ${l1.join(', ')} FROM ${SRC}`;
   const level2 = `SELECT *, ${ruleCase} AS __rule0, ${reasonCase} AS __reason0 FROM (${level1})`;
   let level3 = `SELECT *, __rule0 AS __rule, __reason0 AS __reason FROM (${level2})`;
   if (unique && unique.length > 0) {
@@ -234,8 +290,13 @@ export async function checkBatch(engine: DuckDBEngine, staged: StagedBatch, cont
       FROM (${level2})`;
   }
   const out = fields.map((f, i) => `__v${i} AS ${quoteIdent(f.name)}`);
-  await engine.run(`DROP TABLE IF EXISTS ${CHECKED}`);
-  await engine.run(
-    `CREATE TEMP TABLE ${CHECKED} AS SELECT ${out.join(', ')}, __row, __rule, __reason, CASE WHEN __rule IS NOT NULL THEN __raw END AS __raw FROM (${level3})`,
-  );
+  // A view evaluates the casts and checks again in each pass (cheap next to copying every row);
+  // the unique check's window is computed once into a table instead.
+  const kind = unique && unique.length > 0 ? 'TABLE' : 'VIEW';
+  await engine.run(`CREATE TEMP ${kind} ${CHECKED} AS SELECT ${out.join(', ')}, __row, __rid, __rule, __reason FROM (${level3})`);
+}
+
+/** Failing rows with their source record as text (joined back to the staged rows by rowid). */
+export function failedRowsSql(staged: StagedBatch): string {
+  return `SELECT c.__row, c.__rule, c.__reason, s.__raw FROM ${CHECKED} c JOIN (SELECT rowid AS __rid, ${staged.rawExpr} AS __raw FROM ${SRC}) s ON s.__rid = c.__rid WHERE c.__rule IS NOT NULL`;
 }

@@ -127,9 +127,9 @@ describe('bad input', () => {
 
   it('text that DuckDB would round is a type failure, not a silently changed value', async () => {
     const { wh } = ctx;
-    await ingestText(wh, 'events', 'r.csv', 'id,kind,n\n1,a,1.5\n2,b, 7 \n3.0,c,1\n');
+    await ingestText(wh, 'events', 'r.csv', 'id,kind,n\n1,a,1.5\n2,b, 7 \n3.5,c,1\n4,d,1e3\n');
     await curate(wh, eventsContract());
-    expect(await q(wh, 'SELECT id, n FROM curated.events')).toEqual([[2, 7]]);
+    expect(await q(wh, 'SELECT id, n FROM curated.events ORDER BY id')).toEqual([[2, 7], [4, 1000]]);
     expect(await q(wh, 'SELECT row_number, rule FROM curated.events__quarantine ORDER BY 1')).toEqual([
       [1, 'type(n)'],
       [3, 'type(id)'],
@@ -178,6 +178,34 @@ describe('schema drift', () => {
     expect(await q(wh, 'SELECT id, n, score, seen FROM curated.events ORDER BY id')).toEqual([
       [1, 1, null, null],
       [2, 3000000000, 1.5, '2026-01-01'],
+    ]);
+  });
+});
+
+describe('fast CSV parsing', () => {
+  it("lets DuckDB's reader convert columns: unconvertible values reject their line under the column's type rule", async () => {
+    const { wh } = ctx;
+    const fast = (over: Record<string, unknown> = {}) =>
+      ordersContract({ source: { csv: { parse: 'fast' } }, checks: [{ rule: 'range', column: 'amount', min: 0 }], ...over });
+    await ingestText(wh, 'orders', 'f.csv', `${HEAD}1,new,1.00,2026-01-01 00:00:00\nx,new,1.00,2026-01-01 00:00:00\n3,new,-1.00,2026-01-01 00:00:00\n4,new,2.00,never\n5,new\n`);
+    const [r] = await curate(wh, fast());
+    expect(r).toMatchObject({ status: 'curated', rowsIn: 5, rowsCurated: 1, rowsQuarantined: 4 });
+    expect(await q(wh, 'SELECT line, row_number, rule FROM curated.orders__quarantine ORDER BY rule')).toEqual([
+      [6, null, 'malformed'],
+      [null, 2, 'range(amount)'],
+      [3, null, 'type(order_id)'],
+      [5, null, 'type(ordered_at)'],
+    ]);
+  });
+
+  it('widens from the parsed values on evolve', async () => {
+    const { wh } = ctx;
+    await ingestText(wh, 'events', 'w.csv', 'id,kind,n\n1,a,1\n2,b,3000000000\n');
+    const [r] = await curate(wh, eventsContract({ drift: 'evolve', source: { csv: { parse: 'fast' } } }));
+    expect(r!.message).toMatch(/column 'n' widened int → long/);
+    expect(await q(wh, 'SELECT id, n FROM curated.events ORDER BY id')).toEqual([
+      [1, 1],
+      [2, 3000000000],
     ]);
   });
 });

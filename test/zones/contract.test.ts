@@ -16,7 +16,7 @@ describe('dataset contracts', () => {
     expect(c.drift).toBe('reject');
     expect(c.mode).toBe('append');
     expect(c.onInvalid).toBe('quarantine');
-    expect(c.source.csv).toEqual({ delimiter: ',', header: true, encoding: 'utf-8', quote: '"' });
+    expect(c.source.csv).toEqual({ delimiter: ',', header: true, encoding: 'utf-8', quote: '"', parse: 'strict' });
     expect(c.columns.map((x) => [x.name, x.icebergType, x.nullable, x.sourceName])).toEqual([
       ['id', 'long', false, 'id'],
       ['ts', 'timestamptz', true, 'ts'],
