@@ -268,7 +268,7 @@ async function curateBatch(
     // 1. Quarantine rows (skipped when an earlier, interrupted run already committed them).
     if (rowsQuarantined > 0 && positionOf(quarantine, QUARANTINE_POSITION) <= position) {
       const at = now.toISOString();
-      const q = `SELECT '${record.sha256}' AS raw_sha256, '${record.object.replace(/'/g, "''")}' AS raw_path, line, row_number, rule, reason, raw AS raw_row,
+      const q = `SELECT '${record.sha256}' AS raw_sha256, 'raw/${contract.dataset}/${record.object.replace(/'/g, "''")}' AS raw_path, line, row_number, rule, reason, raw AS raw_row,
           '${runId}' AS batch_id, TIMESTAMPTZ '${at}' AS quarantined_at FROM (
           SELECT NULL::BIGINT AS line, __row AS row_number, __rule AS rule, __reason AS reason, __raw AS raw FROM (${failedRowsSql(staged)})
           UNION ALL SELECT line, row_number, rule, coalesce(reason, 'unreadable record'), raw FROM ${BAD})`;

@@ -33,6 +33,8 @@ describe('curated zone', () => {
       [5, 'type(ordered_at)', "column 'ordered_at': 'not-a-time' is not a valid timestamp", ing.sha256],
       [7, 'not_null(order_id)', "column 'order_id' is required but empty", ing.sha256],
     ]);
+    const paths = await q(wh, 'SELECT DISTINCT raw_path FROM curated.orders__quarantine');
+    expect(paths).toEqual([[`raw/orders/objects/${ing.sha256!.slice(0, 2)}/${ing.sha256}.csv`]]);
     const raw = await q(wh, 'SELECT raw_row FROM curated.orders__quarantine WHERE row_number = 3');
     expect(JSON.parse(String(raw[0]![0]))).toEqual({ id: '3', status: 'lost', amount: '5.00', ordered_at: '2026-01-02 09:00:00' });
   });
