@@ -16,7 +16,7 @@ import type { Warehouse } from '../warehouse.js';
 import type { Contract } from './contract.js';
 import { readIngestLog, type IngestRecord } from './ingest-log.js';
 import { rawObjectPath } from './raw.js';
-import { BAD, CHECKED, csvSourceColumns, dropStaged, SRC, stageBatch, type CsvTyping } from './stage.js';
+import { BAD, CHECKED, csvSourceColumns, dropStaged, SRC, stageBatch, type CsvTyping, type StagedBatch } from './stage.js';
 import { checkBatch, describeDrift, detectDrift, evolvedSchema, failedRowsSql, fastParseType, hasDrift, sourceAmong } from './validate.js';
 
 /**
@@ -229,95 +229,102 @@ async function curateBatch(
   };
   const typing = format === 'csv' && contract.source.csv.parse === 'fast' ? await csvTyping(wh, local, contract, curated.schema()).catch((e: unknown) => fail(e instanceof Error ? e.message : String(e))) : undefined;
   const staged = await stageBatch(engine, local, format, contract, typing).catch((e: unknown) => fail(e instanceof Error ? e.message : String(e)));
-  const drift = await detectDrift(engine, staged, contract, curated.schema()).catch((e: unknown) => fail(e instanceof Error ? e.message : String(e)));
-  let schema = curated.schema();
-  if (hasDrift(drift)) {
-    if (contract.drift === 'reject') fail(`schema drift (contract drift: reject): ${describeDrift(drift)}`);
-    schema = evolvedSchema(schema, curated.metadata['last-column-id'], drift);
-  }
-  await checkBatch(engine, staged, contract, schema);
-  const counts = await engine.query(`SELECT (SELECT count(*) FROM ${SRC}), (SELECT count(*) FROM ${BAD})`);
-  const parsed = Number(counts.rows[0]![0]);
-  const unreadable = Number(counts.rows[0]![1]);
-  const rowsIn = parsed + unreadable;
-  if (contract.onInvalid === 'reject') {
-    const sample = await engine.query(
-      `SELECT coalesce('line ' || line, 'row ' || row_number) || ': ' || rule || ': ' || reason, count(*) OVER () FROM (
-         SELECT NULL::BIGINT AS line, __row AS row_number, __rule AS rule, __reason AS reason FROM ${CHECKED} WHERE __rule IS NOT NULL
-         UNION ALL SELECT line, row_number, rule, reason FROM ${BAD}) ORDER BY coalesce(row_number, line) LIMIT 5`,
-    );
-    if (sample.rows.length > 0) {
-      fail(`${String(sample.rows[0]![1])} invalid row(s) (contract onInvalid: reject); ${sample.rows.map((r) => String(r[0])).join('; ')}`);
-    }
-  }
-  const summary = { 'floe.raw-batch': record.sha256, 'floe.raw-log-position': String(position), 'floe.curate-run': runId };
-
-  // Good rows are written first (not yet committed): their count tells how many rows failed, so
-  // the checks run once per pass over the staged rows.
-  const good = `SELECT ${schema.fields.map((f) => quoteIdent(f.name)).join(', ')} FROM ${CHECKED} WHERE __rule IS NULL`;
-  const target = targetOf(curated, schema);
-  const prefix = `c-${record.sha256.slice(0, 12)}-${Date.now()}`;
-  const data = parsed > 0 ? await writeDataFiles(engine, wh.io, target, good, { filePrefix: prefix }) : [];
-  const written = [...data];
-  let result: { rowsCurated: number; rowsQuarantined: number };
   try {
-    const rowsCurated = data.reduce((n, f) => n + Number(f.record_count), 0);
-    const failed = parsed - rowsCurated;
-    const rowsQuarantined = failed + unreadable;
+    return await afterStaging(staged);
+  } finally {
+    await dropStaged(engine, staged);
+  }
 
-    // 1. Quarantine rows (skipped when an earlier, interrupted run already committed them).
-    if (rowsQuarantined > 0 && positionOf(quarantine, QUARANTINE_POSITION) <= position) {
-      const at = now.toISOString();
-      const q = `SELECT '${record.sha256}' AS raw_sha256, 'raw/${contract.dataset}/${record.object.replace(/'/g, "''")}' AS raw_path, line, row_number, rule, reason, raw AS raw_row,
-          '${runId}' AS batch_id, TIMESTAMPTZ '${at}' AS quarantined_at FROM (
-          SELECT NULL::BIGINT AS line, __row AS row_number, __rule AS rule, __reason AS reason, __raw AS raw FROM (${failedRowsSql(staged)})
-          UNION ALL SELECT line, row_number, rule, coalesce(reason, 'unreadable record'), raw FROM ${BAD})`;
-      const files = await writeDataFiles(engine, wh.io, targetOf(quarantine, quarantine.schema()), q, { filePrefix: `q-${record.sha256.slice(0, 12)}-${Date.now()}` });
-      const tx = quarantine.newTransaction();
-      guard(tx, QUARANTINE_POSITION, position, quarantine.name);
-      tx.appendFiles(files, { ownsFiles: true, summary }).setProperties({ [QUARANTINE_POSITION]: String(position + 1) });
-      quarantine = await tx.commit();
+  async function afterStaging(staged: StagedBatch): Promise<{ curated: Table; quarantine: Table; result: Omit<BatchResult, 'ms'> }> {
+    const drift = await detectDrift(engine, staged, contract, curated.schema()).catch((e: unknown) => fail(e instanceof Error ? e.message : String(e)));
+    let schema = curated.schema();
+    if (hasDrift(drift)) {
+      if (contract.drift === 'reject') fail(`schema drift (contract drift: reject): ${describeDrift(drift)}`);
+      schema = evolvedSchema(schema, curated.metadata['last-column-id'], drift);
     }
-
-    // 2. Curated rows: the batch's commit point (schema evolution, rows, position in one commit).
-    const tx = curated.newTransaction();
-    guard(tx, CURATED_POSITION, position, curated.name);
-    if (schema !== curated.schema()) tx.updateSchema(() => schema);
-    if (data.length > 0) {
-      if (contract.mode === 'upsert') {
-        const deletes = await equalityDeletes(wh, target, good, prefix);
-        written.push(...deletes);
-        tx.overwriteFiles({ add: data, addDeletes: deletes, removes: () => false, ownsFiles: true, operation: 'overwrite', summary });
-      } else {
-        tx.appendFiles(data, { ownsFiles: true, summary });
+    await checkBatch(engine, staged, contract, schema);
+    const counts = await engine.query(`SELECT (SELECT count(*) FROM ${SRC}), (SELECT count(*) FROM ${BAD})`);
+    const parsed = Number(counts.rows[0]![0]);
+    const unreadable = Number(counts.rows[0]![1]);
+    const rowsIn = parsed + unreadable;
+    if (contract.onInvalid === 'reject') {
+      const sample = await engine.query(
+        `SELECT coalesce('line ' || line, 'row ' || row_number) || ': ' || rule || ': ' || reason, count(*) OVER () FROM (
+           SELECT NULL::BIGINT AS line, __row AS row_number, __rule AS rule, __reason AS reason FROM ${CHECKED} WHERE __rule IS NOT NULL
+           UNION ALL SELECT line, row_number, rule, reason FROM ${BAD}) ORDER BY coalesce(row_number, line) LIMIT 5`,
+      );
+      if (sample.rows.length > 0) {
+        fail(`${String(sample.rows[0]![1])} invalid row(s) (contract onInvalid: reject); ${sample.rows.map((r) => String(r[0])).join('; ')}`);
       }
     }
-    tx.setProperties({ [CURATED_POSITION]: String(position + 1), [CURATED_AT]: now.toISOString() });
-    written.length = 0; // from here the transaction owns the files (and keeps them after an unknown outcome)
-    curated = await tx.commit();
-    result = { rowsCurated, rowsQuarantined };
-  } catch (e) {
-    await Promise.all(written.map((f) => wh.io.delete(f.file_path).catch(() => undefined)));
-    throw e;
+    const summary = { 'floe.raw-batch': record.sha256, 'floe.raw-log-position': String(position), 'floe.curate-run': runId };
+
+    // Good rows are written first (not yet committed): their count tells how many rows failed, so
+    // the checks run once per pass over the staged rows.
+    const good = `SELECT ${schema.fields.map((f) => quoteIdent(f.name)).join(', ')} FROM ${CHECKED} WHERE __rule IS NULL`;
+    const target = targetOf(curated, schema);
+    const prefix = `c-${record.sha256.slice(0, 12)}-${Date.now()}`;
+    const data = parsed > 0 ? await writeDataFiles(engine, wh.io, target, good, { filePrefix: prefix }) : [];
+    const written = [...data];
+    let result: { rowsCurated: number; rowsQuarantined: number };
+    try {
+      const rowsCurated = data.reduce((n, f) => n + Number(f.record_count), 0);
+      const failed = parsed - rowsCurated;
+      const rowsQuarantined = failed + unreadable;
+
+      // 1. Quarantine rows (skipped when an earlier, interrupted run already committed them).
+      if (rowsQuarantined > 0 && positionOf(quarantine, QUARANTINE_POSITION) <= position) {
+        const at = now.toISOString();
+        const q = `SELECT '${record.sha256}' AS raw_sha256, 'raw/${contract.dataset}/${record.object.replace(/'/g, "''")}' AS raw_path, line, row_number, rule, reason, raw AS raw_row,
+            '${runId}' AS batch_id, TIMESTAMPTZ '${at}' AS quarantined_at FROM (
+            SELECT NULL::BIGINT AS line, __row AS row_number, __rule AS rule, __reason AS reason, __raw AS raw FROM (${failedRowsSql(staged)})
+            UNION ALL SELECT line, row_number, rule, coalesce(reason, 'unreadable record'), raw FROM ${BAD})`;
+        const files = await writeDataFiles(engine, wh.io, targetOf(quarantine, quarantine.schema()), q, { filePrefix: `q-${record.sha256.slice(0, 12)}-${Date.now()}` });
+        const tx = quarantine.newTransaction();
+        guard(tx, QUARANTINE_POSITION, position, quarantine.name);
+        tx.appendFiles(files, { ownsFiles: true, summary }).setProperties({ [QUARANTINE_POSITION]: String(position + 1) });
+        quarantine = await tx.commit();
+      }
+
+      // 2. Curated rows: the batch's commit point (schema evolution, rows, position in one commit).
+      const tx = curated.newTransaction();
+      guard(tx, CURATED_POSITION, position, curated.name);
+      if (schema !== curated.schema()) tx.updateSchema(() => schema);
+      if (data.length > 0) {
+        if (contract.mode === 'upsert') {
+          const deletes = await equalityDeletes(wh, target, good, prefix);
+          written.push(...deletes);
+          tx.overwriteFiles({ add: data, addDeletes: deletes, removes: () => false, ownsFiles: true, operation: 'overwrite', summary });
+        } else {
+          tx.appendFiles(data, { ownsFiles: true, summary });
+        }
+      }
+      tx.setProperties({ [CURATED_POSITION]: String(position + 1), [CURATED_AT]: now.toISOString() });
+      written.length = 0; // from here the transaction owns the files (and keeps them after an unknown outcome)
+      curated = await tx.commit();
+      result = { rowsCurated, rowsQuarantined };
+    } catch (e) {
+      await Promise.all(written.map((f) => wh.io.delete(f.file_path).catch(() => undefined)));
+      throw e;
+    }
+    const notes = [
+      hasDrift(drift) ? `evolved: ${describeDrift(drift)}` : '',
+      drift.missing.length > 0 ? `source lacks ${drift.missing.join(', ')} (NULL)` : '',
+    ].filter((s) => s !== '');
+    return {
+      curated,
+      quarantine,
+      result: {
+        sha256: record.sha256,
+        position,
+        status: 'curated',
+        rowsIn,
+        ...result,
+        bytes: record.bytes,
+        message: notes.join('; '),
+      },
+    };
   }
-  await dropStaged(engine);
-  const notes = [
-    hasDrift(drift) ? `evolved: ${describeDrift(drift)}` : '',
-    drift.missing.length > 0 ? `source lacks ${drift.missing.join(', ')} (NULL)` : '',
-  ].filter((s) => s !== '');
-  return {
-    curated,
-    quarantine,
-    result: {
-      sha256: record.sha256,
-      position,
-      status: 'curated',
-      rowsIn,
-      ...result,
-      bytes: record.bytes,
-      message: notes.join('; '),
-    },
-  };
 }
 
 /** Fast CSV parsing: each source column feeding a table column is read in a type wide enough for drift. */

@@ -1,11 +1,16 @@
+import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { DuckDBEngine } from '../engine/duckdb.js';
 import { quoteIdent, quoteString } from '../engine/duckdb.js';
 import type { Contract } from './contract.js';
 import type { RawFormat } from './sniff.js';
 
 /**
- * Loads one raw object into DuckDB temp tables, streaming from the file (DuckDB reads gzip and
- * zstd itself, spilling to its temp directory past `memory_limit`):
+ * Stages one raw object for DuckDB, streaming from the file (DuckDB reads gzip and zstd itself):
+ * CSV is parsed once into a local Parquet file, Parquet is read in place, JSON lines go to a temp
+ * table (spilling to DuckDB's temp directory past `memory_limit`):
  *  - `__floe_src`: one column per source column (VARCHAR for CSV/JSON, Parquet's own types), with
  *    expressions for the 1-based record number in the file and the record as text (quarantine);
  *  - `__floe_bad`: records the reader could not turn into a row (`line`, `rule`, `reason`, `raw`).
@@ -22,6 +27,22 @@ export interface StagedBatch {
   /** SQL over `__floe_src` for a row's 1-based record number, and for its source record as text. */
   rowExpr: string;
   rawExpr: string;
+  /** SQL over `__floe_src` that identifies a staged row (to join failing rows back to their record). */
+  ridExpr: string;
+  /** Local staging files to delete once the batch is done. */
+  files: string[];
+}
+
+/** Position column of staged Parquet rows (`file_row_number` of read_parquet). */
+const POS = '__floe_pos';
+
+/**
+ * A view over Parquet rows in file order: `file_row_number` numbers records as the file holds
+ * them, so no copy into DuckDB is needed.
+ */
+async function parquetView(engine: DuckDBEngine, file: string): Promise<{ name: string; type: string }[]> {
+  await engine.run(`CREATE TEMP VIEW ${SRC} AS SELECT * EXCLUDE (file_row_number), file_row_number AS ${POS} FROM read_parquet(${file}, file_row_number = true)`);
+  return (await columnsOf(engine, SRC)).filter((c) => c.name !== POS);
 }
 
 /** The source record as a JSON object of its columns, computed only for rows that fail. */
@@ -38,8 +59,9 @@ const LINES = '__floe_lines';
 /** The checked rows of a batch (see validate.ts): a view, or a table when a window check needs one. */
 export const CHECKED = '__floe_checked';
 
-export async function dropStaged(engine: DuckDBEngine): Promise<void> {
-  await engine.run(`DROP VIEW IF EXISTS ${CHECKED}`).catch(() => undefined);
+export async function dropStaged(engine: DuckDBEngine, staged?: StagedBatch): Promise<void> {
+  for (const v of [CHECKED, SRC]) await engine.run(`DROP VIEW IF EXISTS ${v}`).catch(() => undefined);
+  await Promise.all((staged?.files ?? []).map((f) => rm(f, { force: true })));
   for (const t of [CHECKED, SRC, BAD, REJECTS, REJECT_SCANS, LINES]) await engine.run(`DROP TABLE IF EXISTS ${quoteIdent(t)}`).catch(() => undefined);
 }
 
@@ -91,17 +113,26 @@ export async function stageBatch(engine: DuckDBEngine, path: string, format: Raw
         columns = `auto_detect = false, columns = {${names.map((n, i) => `${quoteString(n)}: ${quoteString(types[i]!)}`).join(', ')}}`;
         castRule = `'type(' || ${columnRule} || ')'`;
       }
-      await engine.run(`CREATE TEMP TABLE ${SRC} AS SELECT * FROM read_csv(${file}, ${[columns, ...opts, rejectsOpts].join(', ')})`);
-      await engine.run(`INSERT INTO ${BAD} ${rejectedLines(castRule)}`);
-      const cols = await columnsOf(engine, SRC);
-      return { sourceColumns: cols, widening: 'values', rowExpr: 'rowid + 1', rawExpr: rawJson(cols) };
+      // One streaming pass parses the CSV into a local Parquet file (DuckDB keeps the insertion
+      // order in COPY, so file positions are record numbers); later passes read that file.
+      const staging = join(tmpdir(), `floe-stage-${process.pid}-${randomUUID()}.parquet`);
+      try {
+        await engine.run(
+          `COPY (SELECT * FROM read_csv(${file}, ${[columns, ...opts, rejectsOpts].join(', ')})) TO ${quoteString(staging)} (FORMAT parquet, COMPRESSION snappy)`,
+        );
+        await engine.run(`INSERT INTO ${BAD} ${rejectedLines(castRule)}`);
+        const cols = await parquetView(engine, quoteString(staging));
+        return { sourceColumns: cols, widening: 'values', rowExpr: `${POS} + 1`, ridExpr: POS, rawExpr: rawJson(cols), files: [staging] };
+      } catch (e) {
+        await rm(staging, { force: true });
+        throw e;
+      }
     }
     case 'json':
       return stageJson(engine, file, rejectsOpts);
     case 'parquet': {
-      await engine.run(`CREATE TEMP TABLE ${SRC} AS SELECT * FROM read_parquet(${file})`);
-      const cols = await columnsOf(engine, SRC);
-      return { sourceColumns: cols, widening: 'types', rowExpr: 'rowid + 1', rawExpr: rawJson(cols) };
+      const cols = await parquetView(engine, file);
+      return { sourceColumns: cols, widening: 'types', rowExpr: `${POS} + 1`, ridExpr: POS, rawExpr: rawJson(cols), files: [] };
     }
     default: {
       const never: never = format;
@@ -142,7 +173,7 @@ async function stageJson(engine: DuckDBEngine, file: string, rejectsOpts: string
     `CREATE TEMP TABLE ${SRC} AS SELECT ${[...extract, '__row', '__line AS __raw'].join(', ')} FROM ${lines} WHERE ${valid}`,
   );
   await engine.run(`DROP TABLE ${LINES}`);
-  return { sourceColumns: names.map((name) => ({ name, type: 'VARCHAR' })), widening: 'values', rowExpr: '__row', rawExpr: '__raw' };
+  return { sourceColumns: names.map((name) => ({ name, type: 'VARCHAR' })), widening: 'values', rowExpr: '__row', ridExpr: 'rowid', rawExpr: '__raw', files: [] };
 }
 
 async function columnsOf(engine: DuckDBEngine, table: string): Promise<{ name: string; type: string }[]> {

@@ -277,7 +277,7 @@ export async function checkBatch(engine: DuckDBEngine, staged: StagedBatch, cont
   }
   const ruleCase = rules.length > 0 ? `CASE ${rules.map((r) => `WHEN ${r.when} THEN ${lit(r.rule)}`).join(' ')} END` : 'CAST(NULL AS VARCHAR)';
   const reasonCase = rules.length > 0 ? `CASE ${rules.map((r) => `WHEN ${r.when} THEN ${r.reason}`).join(' ')} END` : 'CAST(NULL AS VARCHAR)';
-  const level1 = `SELECT ${staged.rowExpr} AS __row, rowid AS __rid, ${l1.join(', ')} FROM ${SRC}`;
+  const level1 = `SELECT ${staged.rowExpr} AS __row, ${staged.ridExpr} AS __rid, ${l1.join(', ')} FROM ${SRC}`;
   const level2 = `SELECT *, ${ruleCase} AS __rule0, ${reasonCase} AS __reason0 FROM (${level1})`;
   let level3 = `SELECT *, __rule0 AS __rule, __reason0 AS __reason FROM (${level2})`;
   if (unique && unique.length > 0) {
@@ -298,5 +298,5 @@ export async function checkBatch(engine: DuckDBEngine, staged: StagedBatch, cont
 
 /** Failing rows with their source record as text (joined back to the staged rows by rowid). */
 export function failedRowsSql(staged: StagedBatch): string {
-  return `SELECT c.__row, c.__rule, c.__reason, s.__raw FROM ${CHECKED} c JOIN (SELECT rowid AS __rid, ${staged.rawExpr} AS __raw FROM ${SRC}) s ON s.__rid = c.__rid WHERE c.__rule IS NOT NULL`;
+  return `SELECT c.__row, c.__rule, c.__reason, s.__raw FROM ${CHECKED} c JOIN (SELECT ${staged.ridExpr} AS __rid, ${staged.rawExpr} AS __raw FROM ${SRC}) s ON s.__rid = c.__rid WHERE c.__rule IS NOT NULL`;
 }
