@@ -10,6 +10,7 @@ import { openWarehouse, type Warehouse } from '../src/index.js';
 import { quoteString } from '../src/engine/duckdb.js';
 import type { DataFile } from '../src/manifest/types.js';
 import { maintenanceExpire } from './maintenance-expire.js';
+import { zones } from './zones.js';
 
 const ROWS = Number(process.env['BENCH_ROWS'] ?? 10_000_000);
 const FILES = Number(process.env['BENCH_FILES'] ?? 10_000);
@@ -243,6 +244,7 @@ async function main(): Promise<void> {
     if (!only || only === 'commit') await commits(wh);
     if (!only || only === 'dml') await dml(wh, dir);
     if (!only || only === 'expire') await maintenanceExpire(wh, dir);
+    if (!only || only === 'zones') await zones();
   } finally {
     await wh.close();
     await rm(dir, { recursive: true, force: true });

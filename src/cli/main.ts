@@ -2,14 +2,17 @@ import { Command, CommanderError } from 'commander';
 import type { CliIO, GlobalOptions } from './context.js';
 import { registerAthenaOptions } from './athena-sql.js';
 import { registerAwsConfig } from './aws-config.js';
+import { registerCurate } from './curate.js';
 import { registerDescribe } from './describe.js';
 import { reportError } from './errors.js';
 import { registerHistory } from './history.js';
 import { registerKeys } from './keys.js';
+import { registerIngest } from './ingest.js';
 import { registerMaintain } from './maintain.js';
 import { registerRollback } from './rollback.js';
 import { registerRun } from './run.js';
 import { registerSql } from './sql.js';
+import { registerStatus } from './status.js';
 import { registerTables } from './tables.js';
 
 /** Runs the CLI with `argv` (as process.argv); returns the exit status. */
@@ -37,6 +40,9 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
   registerMaintain(program, io, globals);
   registerRun(program, io, globals);
   registerKeys(program, io);
+  registerIngest(program, io, globals);
+  registerCurate(program, io, globals);
+  registerStatus(program, io, globals);
   try {
     await program.parseAsync(argv);
     return 0;

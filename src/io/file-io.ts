@@ -39,4 +39,12 @@ export interface FileIO {
   commitLocal?(localFile: string, path: string): Promise<void>;
   /** Releases connections and other resources. */
   close?(): Promise<void>;
+  /**
+   * Streams `chunks` into a new file only if `path` is absent; returns false when it exists.
+   * Nothing becomes visible at `path` unless every chunk was written: when the iterable throws,
+   * the partial upload is discarded (local: temp file + link; S3: If-None-Match, abort on error).
+   */
+  writeStreamIfAbsent?(path: string, chunks: AsyncIterable<Uint8Array>): Promise<boolean>;
+  /** Appends bytes to a file (created when missing) in one write; for append-only logs. */
+  append?(path: string, data: Uint8Array): Promise<void>;
 }

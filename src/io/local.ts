@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { copyFile, link, mkdir, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { IoError, NotFoundError, ValidationError } from '../errors.js';
+import { FloeError, IoError, NotFoundError, ValidationError } from '../errors.js';
 import type { FileInfo, FileIO } from './file-io.js';
 import { isUnder, toLocalPath } from './paths.js';
 
@@ -97,6 +98,55 @@ export class LocalFileIO implements FileIO {
       throw fsError(e, path, 'write');
     } finally {
       await unlink(tmp).catch(() => undefined);
+    }
+  }
+
+  async writeStreamIfAbsent(path: string, chunks: AsyncIterable<Uint8Array>): Promise<boolean> {
+    const p = this.local(path);
+    if (await this.stat(path)) return false;
+    const tmp = `${p}.${randomBytes(6).toString('hex')}.tmp`;
+    try {
+      await mkdir(dirname(p), { recursive: true });
+      const fh = await open(tmp, 'wx');
+      try {
+        for await (const chunk of chunks) await fh.write(chunk);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      // Same publication rule as writeIfAbsent: the final name appears only for a complete file.
+      try {
+        await link(tmp, p);
+      } catch (e) {
+        if (!NO_HARD_LINKS.has(errno(e) ?? '')) throw e;
+        // No hard links: an exclusive copy still never replaces an existing file.
+        await copyFile(tmp, p, fsConstants.COPYFILE_EXCL);
+      }
+      return true;
+    } catch (e) {
+      if (errno(e) === 'EEXIST') return false;
+      if (e instanceof FloeError) throw e;
+      throw fsError(e, path, 'write');
+    } finally {
+      await unlink(tmp).catch(() => undefined);
+    }
+  }
+
+  async append(path: string, data: Uint8Array): Promise<void> {
+    const p = this.local(path);
+    try {
+      await mkdir(dirname(p), { recursive: true });
+      // O_APPEND: each write lands at the end of the file, so concurrent appenders never overwrite
+      // each other's records (POSIX write(2) with O_APPEND on a regular file).
+      const fh = await open(p, 'a');
+      try {
+        await fh.write(data);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    } catch (e) {
+      throw fsError(e, path, 'append');
     }
   }
 

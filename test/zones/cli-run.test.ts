@@ -83,6 +83,19 @@ describe('floe run', () => {
     expect(last.find((x) => x.model === 'orders_clean')).toMatchObject({ status: 'success', mode: 'incremental', rowsWritten: 1 });
   });
 
+  it('shows each model\'s last run and its table in floe status', async () => {
+    const r = await floe('--format', 'json', 'status');
+    expect(r.code).toBe(0);
+    const status = JSON.parse(r.out) as Record<string, Record<string, unknown>[]>;
+    const models = status['analytics models (last run)']!;
+    const byModel = Object.fromEntries(models.map((m) => [m.model, m]));
+    expect(byModel['customer_totals']).toMatchObject({ table: 'analytics.customer_totals', status: 'failed', detail: 'positive_totals' });
+    expect(byModel['orders_clean']).toMatchObject({ table: 'analytics.orders_clean', status: 'success', mode: 'incremental', rows_written: 1 });
+    const cleanRows = JSON.parse((await floe('--format', 'json', 'sql', 'SELECT count(*) AS n FROM analytics.orders_clean')).out) as { n: number }[];
+    expect(byModel['orders_clean']!.table_rows).toBe(cleanRows[0]!.n);
+    expect(String(byModel['orders_clean']!.sources)).toMatch(/^curated\.orders@\d+$/);
+  });
+
   it('draws a progress bar when stderr is a terminal', async () => {
     const written: string[] = [];
     const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {

@@ -1,0 +1,64 @@
+/**
+ * Raw → curated throughput (issue 6): a generated CSV of BENCH_ZONE_ROWS rows (default 10M) is
+ * ingested into the raw zone and curated against a contract (casts, a range and an enum check,
+ * quarantine) in a child process; the baseline is DuckDB's own `read_csv` → `COPY TO parquet` of
+ * the same file in this run. The child's peak RSS is reported against the 1 GB bound.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { DuckDBEngine, quoteString } from '../src/engine/duckdb.js';
+
+const run = promisify(execFile);
+
+function line(name: string, value: string, target: string): void {
+  console.log(`${name.padEnd(58)} ${value.padStart(16)}   target ${target}`);
+}
+
+export async function zones(): Promise<void> {
+  const rows = Number(process.env['BENCH_ZONE_ROWS'] ?? 10_000_000);
+  const memoryLimit = process.env['BENCH_ZONE_MEMORY'] ?? '512MB';
+  console.log(`\n# raw → curated (${rows.toLocaleString()}-row CSV, DuckDB memory_limit ${memoryLimit} while curating)`);
+  const dir = await mkdtemp(join(tmpdir(), 'floe-bench-zones-'));
+  const engine = await DuckDBEngine.create();
+  try {
+    const csv = join(dir, 'lineitem.csv');
+    await engine.run(`COPY (SELECT range AS l_orderkey, (range % 200000)::INT AS l_partkey, ((range * 7) % 5000 / 100.0)::DECIMAL(12, 2) AS l_quantity,
+        ((range * 13) % 1000000 / 10.0)::DECIMAL(12, 2) AS l_extendedprice, CASE range % 3 WHEN 0 THEN 'A' WHEN 1 THEN 'N' ELSE 'R' END AS l_returnflag,
+        (DATE '1994-01-01' + (range % 365)::INT) AS l_shipdate FROM range(${rows})) TO ${quoteString(csv)} (FORMAT csv, HEADER true)`);
+    // The baseline runs before and after floe's runs and the faster time counts (the ratio errs low).
+    const baseline = async (): Promise<number> => {
+      const t0 = performance.now();
+      await engine.run(`COPY (SELECT * FROM read_csv(${quoteString(csv)})) TO ${quoteString(join(dir, 'baseline.parquet'))} (FORMAT parquet, COMPRESSION zstd)`);
+      return performance.now() - t0;
+    };
+    let baseMs = await baseline();
+    const child = join(dirname(fileURLToPath(import.meta.url)), 'zones-child.js');
+    line(`CSV size, MB`, (((await stat(csv)).size) / 1e6).toFixed(0), '');
+    const results: { parse: 'fast' | 'strict'; curateMs: number; ingestMs: number; bytes: number; maxRssKiB: number }[] = [];
+    for (const parse of ['fast', 'strict'] as const) {
+      const { stdout } = await run(process.execPath, [child, join(dir, `wh-${parse}`), csv, memoryLimit, parse], { maxBuffer: 1 << 20 });
+      const r = JSON.parse(stdout.trim().split('\n').pop()!) as {
+        bytes: number; ingestMs: number; curateMs: number; rowsIn: number; rowsCurated: number; rowsQuarantined: number; maxRssKiB: number;
+      };
+      if (r.rowsIn !== rows) throw new Error(`curation read ${r.rowsIn} rows, expected ${rows}`);
+      results.push({ parse, ...r });
+    }
+    baseMs = Math.min(baseMs, await baseline());
+    line('rows/s: DuckDB read_csv → COPY TO parquet (baseline)', Math.round(rows / (baseMs / 1000)).toLocaleString('en-US'), '');
+    for (const { parse, ...r } of results) {
+      const baseRate = rows / (baseMs / 1000);
+      const rate = rows / (r.curateMs / 1000);
+      if (parse === 'fast') line('raw ingest (checksum + put-if-absent copy), MB/s', (r.bytes / 1e6 / (r.ingestMs / 1000)).toFixed(0), '');
+      line(`rows/s: floe curate, ${parse} CSV parsing`, Math.round(rate).toLocaleString('en-US'), '');
+      line(`raw → curated throughput floe / baseline, ${parse} parsing`, `${(rate / baseRate).toFixed(2)}x`, parse === 'fast' ? '>= 0.70x' : '(report)');
+      line(`peak RSS of ingest + curate, ${parse} parsing, MB`, (r.maxRssKiB / 1024).toFixed(0), '<= 1024 MB');
+    }
+  } finally {
+    engine.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
