@@ -1188,7 +1188,9 @@ function splitArgs(sql: string, toks: Token[]): { positional: string[]; named: R
     let s = from;
     let key: string | undefined;
     const t = toks[s]!;
-    if ((t.type === 'ident' || t.type === 'qident') && toks[s + 1]?.type === 'op' && (toks[s + 1]!.value === '=>' || toks[s + 1]!.value === ':=')) {
+    // DuckDB names table function parameters with `name = value` (also `=>` and `:=`).
+    const sep = toks[s + 1]?.type === 'op' ? toks[s + 1]!.value : undefined;
+    if ((t.type === 'ident' || t.type === 'qident') && (sep === '=>' || sep === ':=' || sep === '=')) {
       key = t.value.toLowerCase();
       s += 2;
     }

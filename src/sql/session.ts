@@ -291,12 +291,14 @@ export class SqlSession {
               { name: 'snapshot_id', type: 'UBIGINT' },
               { name: 'timestamp_ms', type: 'TIMESTAMP' },
               { name: 'manifest_list', type: 'VARCHAR' },
+              { name: 'operation', type: 'VARCHAR' },
             ],
             rows: table.metadata.snapshots.map((s) => [
               BigInt(s['sequence-number']),
               s['snapshot-id'],
               new Date(s['timestamp-ms']).toISOString().replace('Z', ''),
               s['manifest-list'] ?? null,
+              s.summary.operation ?? null,
             ]),
           },
         };
@@ -315,6 +317,8 @@ export class SqlSession {
                 e.data_file.file_path,
                 e.data_file.file_format,
                 BigInt(e.data_file.record_count),
+                e.sequence_number === null ? null : BigInt(e.sequence_number),
+                e.file_sequence_number === null ? null : BigInt(e.file_sequence_number),
               ]);
             }
           }
@@ -330,6 +334,8 @@ export class SqlSession {
               { name: 'file_path', type: 'VARCHAR' },
               { name: 'file_format', type: 'VARCHAR' },
               { name: 'record_count', type: 'BIGINT' },
+              { name: 'data_sequence_number', type: 'BIGINT' },
+              { name: 'file_sequence_number', type: 'BIGINT' },
             ],
             rows,
           },
