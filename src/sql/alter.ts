@@ -59,8 +59,9 @@ export async function alterTable(session: SqlSession, stmt: Extract<Statement, {
     case 'alterColumn': {
       let n = 0;
       const newType = a.newType ? icebergTypeOf(a.newType, () => ++n) : undefined;
-      tx.updateSchema((s) =>
+      tx.updateSchema((s, m) =>
         updateColumn(s, a.column, {
+          formatVersion: m['format-version'],
           ...(newType !== undefined ? { newType } : {}),
           ...(a.notNull !== undefined ? { required: a.notNull } : {}),
           ...(a.comment !== undefined ? { doc: a.comment } : {}),

@@ -115,6 +115,8 @@ export interface ColumnUpdate {
   doc?: string;
   first?: boolean;
   after?: string;
+  /** The table's format version, which decides the allowed promotions (default 2). */
+  formatVersion?: number;
 }
 
 export function updateColumn(base: Schema, path: string, u: ColumnUpdate): Schema {
@@ -123,9 +125,9 @@ export function updateColumn(base: Schema, path: string, u: ColumnUpdate): Schem
   if (!at.field) throw new ValidationError(`column '${path}' does not exist`);
   const f = at.field;
   if (u.newType !== undefined) {
-    if (!canPromote(f.type, u.newType)) {
+    if (!canPromote(f.type, u.newType, u.formatVersion ?? 2)) {
       throw new ValidationError(
-        `cannot change column '${path}' from ${typeToString(f.type)} to ${typeToString(u.newType)}: Iceberg allows int→long, float→double, date→timestamp and wider decimal precision`,
+        `cannot change column '${path}' from ${typeToString(f.type)} to ${typeToString(u.newType)}: Iceberg allows int→long, float→double, wider decimal precision (and date→timestamp from format v3)`,
       );
     }
     f.type = u.newType;
