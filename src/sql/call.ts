@@ -1,12 +1,13 @@
 import { UnsupportedError, ValidationError } from '../errors.js';
 import { EntryStatus, FileContent } from '../manifest/types.js';
-import { snapshotById, snapshotForRef } from '../spec/metadata.js';
+import { ancestorsOf, snapshotById, snapshotForRef } from '../spec/metadata.js';
 import { MAIN_BRANCH } from '../spec/types.js';
 import type { Statement } from './ast.js';
 import type { SqlSession, StatementResult } from './session.js';
 
 const PROCEDURES: Record<string, string[]> = {
   rollback_to_snapshot: ['table', 'snapshot_id'],
+  rollback_to_timestamp: ['table', 'timestamp'],
   set_current_snapshot: ['table', 'snapshot_id'],
   fast_forward: ['table', 'branch', 'to'],
   cherrypick_snapshot: ['table', 'snapshot_id'],
@@ -20,13 +21,16 @@ export async function callProcedure(session: SqlSession, stmt: Extract<Statement
   const params = PROCEDURES[name];
   if (!params) throw new UnsupportedError(`unknown procedure system.${name} (known: ${Object.keys(PROCEDURES).join(', ')})`);
   const args: Record<string, string> = {};
+  const raw: Record<string, string> = {};
   for (const [i, text] of stmt.args.positional.entries()) {
     if (i >= params.length) throw new ValidationError(`system.${name} takes ${params.length} arguments`);
     args[params[i]!] = await constant(session, text);
+    raw[params[i]!] = text;
   }
   for (const [k, text] of Object.entries(stmt.args.named)) {
     if (!params.includes(k)) throw new ValidationError(`system.${name} has no parameter '${k}' (parameters: ${params.join(', ')})`);
     args[k] = await constant(session, text);
+    raw[k] = text;
   }
   for (const p of params) if (args[p] === undefined) throw new ValidationError(`system.${name} needs '${p}'`);
   const table = await session.loadTable(args.table!.split('.'));
@@ -40,6 +44,14 @@ export async function callProcedure(session: SqlSession, stmt: Extract<Statement
     case 'rollback_to_snapshot':
       committed = await table.newTransaction().rollbackTo(id()).commit();
       break;
+    case 'rollback_to_timestamp': {
+      // Spark: the snapshot that was current at that time, i.e. the newest ancestor of main committed at or before it.
+      const at = await session.timestampMs(raw.timestamp!);
+      const target = before === null ? undefined : ancestorsOf(table.metadata, before).find((s) => s['timestamp-ms'] <= at);
+      if (!target) throw new ValidationError(`${table.name} has no ancestor of its current snapshot at or before ${new Date(at).toISOString()}`);
+      committed = await table.newTransaction().rollbackTo(target['snapshot-id']).commit();
+      break;
+    }
     case 'set_current_snapshot':
       committed = await table.newTransaction().setCurrentSnapshot(id()).commit();
       break;
