@@ -37,6 +37,9 @@ export interface SessionContext {
 /** Schemas DuckDB owns: references into them are left for DuckDB to resolve. */
 const DUCKDB_SCHEMAS = new Set(['information_schema', 'pg_catalog', 'main', 'temp', 'system', 'memory']);
 
+/** Spark's session setting for write–audit–publish (spark.wap.branch). */
+const WAP_BRANCH = 'spark.wap.branch';
+
 /**
  * A SQL session: settings (default namespace, write branch) plus the engine connection.
  * Lakehouse statements are executed by floe; queries go to DuckDB with each catalog table,
@@ -126,14 +129,14 @@ export class SqlSession {
         const alias = hasAlias(q.sql, ref.end) ? '' : ` AS ${quoteIdent(ref.name[ref.name.length - 1]!.split('$')[0]!)}`;
         if (ref.metadataTable !== undefined) {
           const name = `__floe_m${this.counter++}`;
-          const snapshot = selectSnapshot(resolved.metadata, await this.selector(ref.timeTravel));
+          const snapshot = selectSnapshot(resolved.metadata, await this.selector(ref.timeTravel, resolved.metadata.refs));
           await materialize(engine, name, await metadataTable(ref.metadataTable, resolved.metadata, this.context.tables.reader, snapshot));
           created.push({ kind: 'TABLE', name });
           edits.push({ start: ref.start, end: ref.end, text: name + alias });
           continue;
         }
         const view = `__floe_v${this.counter++}`;
-        const at = await this.selector(ref.timeTravel);
+        const at = await this.selector(ref.timeTravel, resolved.metadata.refs);
         edits.push({ start: ref.start, end: ref.end, text: view + alias });
         pendingScans.push({
           view,
@@ -224,10 +227,13 @@ export class SqlSession {
   }
 
   /** Time travel clause → snapshot selector. Numbers are snapshot ids; other versions are refs. */
-  async selector(tt: TimeTravel | undefined): Promise<SnapshotSelector> {
+  async selector(tt: TimeTravel | undefined, refs?: Record<string, unknown>): Promise<SnapshotSelector> {
     if (!tt) {
       const branch = this.settings.get('floe.read.branch');
-      return branch ? { kind: 'ref', name: branch } : { kind: 'current' };
+      if (branch) return { kind: 'ref', name: branch };
+      // Spark's write–audit–publish setting: tables that have the branch are read from it.
+      const wap = this.settings.get(WAP_BRANCH);
+      return wap && refs && wap in refs ? { kind: 'ref', name: wap } : { kind: 'current' };
     }
     if (tt.kind === 'version') {
       return /^-?\d+$/.test(tt.value) ? { kind: 'id', snapshotId: BigInt(tt.value) } : { kind: 'ref', name: tt.value };
@@ -348,9 +354,9 @@ export class SqlSession {
     }
   }
 
-  /** The branch writes go to: explicit, else the session's `floe.branch`, else main. */
+  /** The branch writes go to: explicit, else the session's `floe.branch` or Spark's `spark.wap.branch`, else main. */
   writeBranch(explicit?: string): string {
-    return explicit ?? this.settings.get('floe.branch') ?? MAIN_BRANCH;
+    return explicit ?? this.settings.get('floe.branch') ?? this.settings.get(WAP_BRANCH) ?? MAIN_BRANCH;
   }
 
 }
