@@ -119,4 +119,29 @@ describe('partition evolution, sort order, properties, branches and tags', () =>
     await wh.sql('ALTER TABLE db.b RENAME TO db.b2');
     expect(await q(wh, 'SELECT count(*) FROM db.b2')).toEqual([[3]]);
   });
+
+  it('stores branch and tag retention in refs as the spec names it', async () => {
+    const wh = ctx.wh;
+    await wh.sql('CREATE TABLE db.r (id INT)');
+    await wh.sql('INSERT INTO db.r VALUES (1)');
+    const first = (await wh.loadTable('db.r')).currentSnapshot()!['snapshot-id'];
+    await wh.sql('INSERT INTO db.r VALUES (2)');
+    await wh.sql(`ALTER TABLE db.r CREATE BRANCH b AS OF VERSION ${first} RETAIN 7 DAYS WITH SNAPSHOT RETENTION 3 SNAPSHOTS 2 DAYS`);
+    await wh.sql(`ALTER TABLE db.r CREATE TAG t AS OF VERSION ${first} RETAIN 12 HOURS`);
+    const refs = (await wh.loadTable('db.r')).metadata.refs;
+    expect(refs.b).toEqual({ 'snapshot-id': first, type: 'branch', 'max-ref-age-ms': 7 * 86_400_000, 'min-snapshots-to-keep': 3, 'max-snapshot-age-ms': 2 * 86_400_000 });
+    expect(refs.t).toEqual({ 'snapshot-id': first, type: 'tag', 'max-ref-age-ms': 12 * 3_600_000 });
+    expect(await q(wh, `SELECT name, max_reference_age_in_ms, min_snapshots_to_keep, max_snapshot_age_in_ms FROM db."r$refs" WHERE name = 'b'`)).toEqual([
+      ['b', 7 * 86_400_000, 3, 2 * 86_400_000],
+    ]);
+    await expect(wh.sql('ALTER TABLE db.r CREATE TAG t2 WITH SNAPSHOT RETENTION 2 SNAPSHOTS')).rejects.toThrow(/branches only/);
+    // Every write path refuses a tag and leaves the table unchanged.
+    const location = (await wh.loadTable('db.r')).metadataLocation;
+    await wh.sql(`SET floe.branch = t`);
+    await expect(wh.sql('DELETE FROM db.r WHERE id = 1')).rejects.toThrow(/tag 't': tags are read-only/);
+    await expect(wh.sql('UPDATE db.r SET id = 5')).rejects.toThrow(/tag 't': tags are read-only/);
+    await expect(wh.sql('MERGE INTO db.r USING (SELECT 1 AS id) s ON r.id = s.id WHEN MATCHED THEN DELETE')).rejects.toThrow(/tag 't': tags are read-only/);
+    await wh.sql('RESET floe.branch');
+    expect((await wh.loadTable('db.r')).metadataLocation).toBe(location);
+  });
 });
