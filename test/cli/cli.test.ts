@@ -69,5 +69,11 @@ describe('floe CLI', () => {
     expect(debug.err.split('\n').length).toBeGreaterThan(2);
     const conflictFree = await floe('rollback', 's.t', '--to', '123');
     expect(conflictFree.code).toBe(4);
+    const noFile = await floe('sql', '-f', 'no-such-script.sql');
+    expect(noFile.code).toBe(4);
+    expect(noFile.err).toMatch(/^floe: cannot read SQL file 'no-such-script\.sql': ENOENT\n$/);
+    const badFormat = await floe('--format', 'xml', 'sql', 'SELECT 1');
+    expect(badFormat.code).toBe(3);
+    expect(badFormat.err.trim().split('\n')).toHaveLength(1);
   });
 });
