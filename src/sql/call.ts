@@ -11,6 +11,7 @@ const PROCEDURES: Record<string, string[]> = {
   set_current_snapshot: ['table', 'snapshot_id'],
   fast_forward: ['table', 'branch', 'to'],
   cherrypick_snapshot: ['table', 'snapshot_id'],
+  register_table: ['table', 'metadata_file'],
 };
 
 /** `CALL [catalog.]system.<procedure>(…)`: Spark's snapshot-management procedures. */
@@ -33,6 +34,7 @@ export async function callProcedure(session: SqlSession, stmt: Extract<Statement
     raw[k] = text;
   }
   for (const p of params) if (args[p] === undefined) throw new ValidationError(`system.${name} needs '${p}'`);
+  if (name === 'register_table') return registerTable(session, args.table!, args.metadata_file!);
   const table = await session.loadTable(args.table!.split('.'));
   const id = (): bigint => {
     if (!/^\d+$/.test(args.snapshot_id!)) throw new ValidationError(`snapshot_id must be a snapshot id, not '${args.snapshot_id}'`);
@@ -84,6 +86,32 @@ export async function callProcedure(session: SqlSession, stmt: Extract<Statement
     rows: [[before, after]],
     scans: [],
     message: `system.${name} on ${table.name}: ${before ?? 'none'} → ${after ?? 'none'}`,
+  };
+}
+
+/**
+ * Spark's `system.register_table(table, metadata_file)`: adds an existing table to the catalog by
+ * its metadata file (nothing is copied or rewritten); returns Spark's columns.
+ */
+async function registerTable(session: SqlSession, name: string, metadataFile: string): Promise<StatementResult> {
+  const id = session.identifier(name.split('.'));
+  const location = metadataFile.startsWith('/') || /^[a-z][a-z0-9+.-]*:/i.test(metadataFile) ? metadataFile : `${process.cwd()}/${metadataFile}`;
+  const loaded = await session.context.catalog.registerTable(id, location);
+  const current = snapshotForRef(loaded.metadata, MAIN_BRANCH);
+  const total = (key: string): bigint | null => {
+    const v = current?.summary[key];
+    return v === undefined ? null : BigInt(v);
+  };
+  return {
+    statement: 'call',
+    columns: [
+      { name: 'current_snapshot_id', type: 'BIGINT' },
+      { name: 'total_records_count', type: 'BIGINT' },
+      { name: 'total_data_files_count', type: 'BIGINT' },
+    ],
+    rows: [[current?.['snapshot-id'] ?? null, total('total-records'), total('total-data-files')]],
+    scans: [],
+    message: `registered ${[...id.namespace, id.name].join('.')} from ${location}`,
   };
 }
 

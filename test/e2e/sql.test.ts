@@ -35,6 +35,19 @@ describe('DDL and writes', () => {
     expect(await q(ctx.wh, 'SHOW TABLES IN db')).toEqual([]);
   });
 
+  it('registers an existing table from its metadata file (CALL system.register_table)', async () => {
+    await ctx.wh.sql(`CREATE TABLE db.orig (id INT) PARTITIONED BY (id)`);
+    await ctx.wh.sql(`INSERT INTO db.orig VALUES (1), (2), (3)`);
+    const orig = await ctx.wh.loadTable('db.orig');
+    const r = await ctx.wh.sql(`CALL system.register_table(table => 'db.copy', metadata_file => '${orig.metadataLocation}')`);
+    expect(r.columns.map((c) => c.name)).toEqual(['current_snapshot_id', 'total_records_count', 'total_data_files_count']);
+    expect(r.rows).toEqual([[orig.currentSnapshot()!['snapshot-id'], 3n, 3n]]);
+    expect(await q(ctx.wh, 'SELECT id FROM db.copy ORDER BY id')).toEqual([[1], [2], [3]]);
+    await expect(ctx.wh.sql(`CALL system.register_table('db.copy', '${orig.metadataLocation}')`)).rejects.toThrow(/db\.copy already exists/);
+    await expect(ctx.wh.sql(`CALL system.register_table('db.none', '${orig.metadataLocation}.missing')`)).rejects.toThrow(/does not exist/);
+    expect(await q(ctx.wh, 'SHOW TABLES IN db')).toEqual([['db', 'copy'], ['db', 'orig']]);
+  });
+
   it('INSERT OVERWRITE replaces only the partitions it writes', async () => {
     await ctx.wh.sql(`CREATE TABLE db.p (k STRING, v INT) PARTITIONED BY (k)`);
     await ctx.wh.sql(`INSERT INTO db.p VALUES ('a', 1), ('a', 2), ('b', 3)`);
