@@ -77,3 +77,32 @@ module "budgets" {
     (module.athena.workgroup_names["analysts"]) = 1099511627776
   }
 }
+
+# Optional fine-grained access: Lake Formation governs the zone databases once enabled.
+module "lakeformation" {
+  source = "../../modules/lakeformation"
+  count  = var.enable_lake_formation ? 1 : 0
+
+  admin_arns       = [module.iam.role_arns["admin"]]
+  zone_bucket_arns = module.lake.zone_bucket_arns
+  database_names   = module.catalog.database_names
+  table_grants     = var.lake_formation_table_grants
+
+  database_grants = {
+    transform_curated = {
+      principal_arn = module.iam.role_arns["transform"]
+      zone          = "curated"
+      permissions   = ["CREATE_TABLE", "ALTER", "DESCRIBE"]
+    }
+    transform_analytics = {
+      principal_arn = module.iam.role_arns["transform"]
+      zone          = "analytics"
+      permissions   = ["CREATE_TABLE", "ALTER", "DESCRIBE"]
+    }
+    analyst_analytics = {
+      principal_arn = module.iam.role_arns["analyst"]
+      zone          = "analytics"
+      permissions   = ["DESCRIBE"]
+    }
+  }
+}

@@ -46,3 +46,22 @@ variable "tags" {
   description = "Tags on every resource."
   default     = { Project = "floe-lakehouse" }
 }
+
+variable "enable_lake_formation" {
+  type        = bool
+  description = "Govern the zone databases with Lake Formation grants (the optional lakeformation module)."
+  default     = false
+}
+
+variable "lake_formation_table_grants" {
+  type = map(object({
+    principal_arn    = string
+    zone             = string
+    table            = string
+    permissions      = list(string)
+    columns          = optional(list(string))
+    excluded_columns = optional(list(string))
+  }))
+  description = "Table- and column-level grants passed to the lakeformation module (e.g. analysts SELECT some columns)."
+  default     = {}
+}
