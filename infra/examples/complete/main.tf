@@ -19,6 +19,7 @@ module "lake" {
   name_prefix         = var.name_prefix
   data_kms_key_arn    = module.kms.key_arns["data"]
   results_kms_key_arn = module.kms.key_arns["results"]
+  raw_replication     = var.raw_replication
   tags                = var.tags
 }
 

@@ -65,3 +65,14 @@ variable "lake_formation_table_grants" {
   description = "Table- and column-level grants passed to the lakeformation module (e.g. analysts SELECT some columns)."
   default     = {}
 }
+
+variable "raw_replication" {
+  type = object({
+    destination_bucket_arn  = string
+    destination_kms_key_arn = string
+    destination_region      = string
+    storage_class           = optional(string, "STANDARD_IA")
+  })
+  description = "Replicate the raw zone to a versioned bucket in another region (null: no replication)."
+  default     = null
+}
