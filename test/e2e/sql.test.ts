@@ -111,6 +111,30 @@ describe('planning and time travel', () => {
     expect(await q(ctx.wh, `SELECT record_count FROM db."h$partitions"`)).toEqual([[2]]);
   });
 
+  it("names metadata table columns as Trino and Athena do, with partition summaries per manifest", async () => {
+    await ctx.wh.sql(`CREATE TABLE db.mt (id INT, d DATE) PARTITIONED BY (month(d), id)`);
+    await ctx.wh.sql(`INSERT INTO db.mt VALUES (1, DATE '2024-01-05'), (2, DATE '2024-03-01'), (NULL, DATE '2024-02-01')`);
+    const cols = async (t: string): Promise<string[]> => (await ctx.wh.sql(`SELECT * FROM db."mt$${t}"`)).columns.map((c) => c.name);
+    expect(await cols('snapshots')).toEqual(['committed_at', 'snapshot_id', 'parent_id', 'operation', 'manifest_list', 'summary']);
+    expect(await cols('history')).toEqual(['made_current_at', 'snapshot_id', 'parent_id', 'is_current_ancestor']);
+    expect(await cols('refs')).toEqual(['name', 'type', 'snapshot_id', 'max_reference_age_in_ms', 'min_snapshots_to_keep', 'max_snapshot_age_in_ms']);
+    for (const c of ['content', 'file_path', 'file_format', 'spec_id', 'partition', 'record_count', 'file_size_in_bytes', 'column_sizes', 'value_counts',
+      'null_value_counts', 'nan_value_counts', 'lower_bounds', 'upper_bounds', 'key_metadata', 'split_offsets', 'equality_ids', 'sort_order_id']) {
+      expect(await cols('files')).toContain(c);
+    }
+    for (const c of ['path', 'length', 'partition_spec_id', 'added_snapshot_id', 'added_data_files_count', 'added_rows_count', 'existing_data_files_count',
+      'existing_rows_count', 'deleted_data_files_count', 'deleted_rows_count', 'partition_summaries']) {
+      expect(await cols('manifests')).toContain(c);
+    }
+    for (const c of ['partition', 'record_count', 'file_count', 'total_size']) expect(await cols('partitions')).toContain(c);
+    const sums = await q(ctx.wh, `SELECT s.contains_null, s.lower_bound, s.upper_bound FROM (SELECT unnest(partition_summaries) AS s FROM db."mt$manifests")`);
+    expect(sums).toEqual([
+      [false, '2024-01', '2024-03'],
+      [true, '1', '2'],
+    ]);
+    expect(await q(ctx.wh, `SELECT count(*) FROM db."mt$files" WHERE len(split_offsets) >= 1`)).toEqual([[3]]);
+  });
+
   it('rolls back to an earlier snapshot', async () => {
     await ctx.wh.sql(`CREATE TABLE db.r (id INT)`);
     await ctx.wh.sql(`INSERT INTO db.r VALUES (1)`);
