@@ -27,15 +27,35 @@ export interface SchemaChange {
 
 type Fields = NestedField[];
 
-/** The fields list holding `path`'s last part, and that part. */
+/**
+ * The fields list holding `path`'s last part, and that part. Structs inside lists and map values
+ * are reached as Spark names them (`points.element.x`, `attrs.value.y`; the `element` / `value`
+ * step may be left out). Map keys cannot evolve (spec: keys must stay comparable).
+ */
 function locate(root: StructType, path: string, caseSensitive = false): { fields: Fields; name: string; index: number; field?: NestedField } {
   const parts = path.split('.');
   let fields = root.fields;
-  for (const part of parts.slice(0, -1)) {
+  let i = 0;
+  while (i < parts.length - 1) {
+    const part = parts[i]!;
     const f = fields.find((x) => same(x.name, part, caseSensitive));
     if (!f) throw new ValidationError(`column '${part}' does not exist (in '${path}')`);
-    if (isPrimitive(f.type) || f.type.type !== 'struct') throw new ValidationError(`column '${part}' is not a struct, so '${path}' cannot be inside it`);
-    fields = f.type.fields;
+    i++;
+    let t: IcebergType = f.type;
+    while (!isPrimitive(t) && t.type !== 'struct') {
+      const step = parts[i]?.toLowerCase();
+      const more = i < parts.length - 1;
+      if (t.type === 'list') {
+        if (step === 'element' && more) i++;
+        t = t.element;
+      } else {
+        if (step === 'key' && more) throw new ValidationError(`cannot change '${path}': map keys cannot evolve`);
+        if (step === 'value' && more) i++;
+        t = t.value;
+      }
+    }
+    if (isPrimitive(t)) throw new ValidationError(`column '${part}' holds no struct, so '${path}' cannot be inside it`);
+    fields = t.fields;
   }
   const name = parts[parts.length - 1]!;
   const index = fields.findIndex((x) => same(x.name, name, caseSensitive));

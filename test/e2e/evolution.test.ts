@@ -60,6 +60,25 @@ describe('schema evolution (no data rewritten)', () => {
     expect(await q(wh, `SELECT s.x, s.y, s.inner.a FROM db.n FOR VERSION AS OF ${before} WHERE id = 1`)).toEqual([[1, 'one', 10]]);
   });
 
+  it('evolves structs inside lists and map values (Spark paths l.element.f, m.value.f)', async () => {
+    const wh = ctx.wh;
+    await wh.sql('CREATE TABLE db.ls (id INT, l ARRAY<STRUCT<a: INT, b: STRING>>, m MAP<STRING, STRUCT<a: INT>>)');
+    await wh.sql(`INSERT INTO db.ls VALUES (1, [{'a': 1, 'b': 'x'}, {'a': 2, 'b': 'y'}], MAP {'k': {'a': 7}})`);
+    await wh.sql('ALTER TABLE db.ls RENAME COLUMN l.element.a TO aa');
+    await wh.sql('ALTER TABLE db.ls ADD COLUMN l.element.c DOUBLE');
+    await wh.sql('ALTER TABLE db.ls DROP COLUMN l.b');
+    await wh.sql('ALTER TABLE db.ls RENAME COLUMN m.value.a TO z');
+    await wh.sql(`INSERT INTO db.ls VALUES (2, [{'aa': 5, 'c': 1.5}], MAP {'j': {'z': 9}})`);
+    expect(await q(wh, `SELECT id, list_transform(l, lambda e: e.aa), list_transform(l, lambda e: e.c), map_values(m)[1].z FROM db.ls ORDER BY id`)).toEqual([
+      [1, [1, 2], [null, null], 7],
+      [2, [5], [1.5], 9],
+    ]);
+    const location = (await wh.loadTable('db.ls')).metadataLocation;
+    await expect(wh.sql('ALTER TABLE db.ls ADD COLUMN m.key.q INT')).rejects.toThrow(/map keys cannot evolve/);
+    await expect(wh.sql('ALTER TABLE db.ls ADD COLUMN id.x INT')).rejects.toThrow(/holds no struct/);
+    expect((await wh.loadTable('db.ls')).metadataLocation).toBe(location);
+  });
+
   it('refuses changes the spec does not allow, leaving the table unchanged', async () => {
     const wh = ctx.wh;
     await wh.sql('CREATE TABLE db.u (id BIGINT, d DATE, s STRING) PARTITIONED BY (day(d))');
