@@ -147,6 +147,17 @@ describe('planning and time travel', () => {
 });
 
 describe('row-level changes', () => {
+  it('a DELETE covering whole partitions drops their files and counts them as changed partitions', async () => {
+    await ctx.wh.sql(`CREATE TABLE db.wp (k STRING, v INT) PARTITIONED BY (k)`);
+    await ctx.wh.sql(`INSERT INTO db.wp VALUES ('a', 1), ('b', 2), ('c', 3)`);
+    await ctx.wh.sql(`DELETE FROM db.wp WHERE k IN ('a', 'b')`);
+    const s = (await ctx.wh.loadTable('db.wp')).currentSnapshot()!.summary;
+    expect([s.operation, s['deleted-data-files'], s['added-data-files'], s['added-delete-files'], s['changed-partition-count']]).toEqual([
+      'delete', '2', undefined, undefined, '2',
+    ]);
+    expect(await q(ctx.wh, 'SELECT k FROM db.wp')).toEqual([['c']]);
+  });
+
   for (const mode of ['copy-on-write', 'merge-on-read']) {
     it(`DELETE and UPDATE (${mode})`, async () => {
       await ctx.wh.sql(`CREATE TABLE db.d (id INT, grp STRING, v INT) PARTITIONED BY (grp)
