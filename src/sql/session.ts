@@ -295,7 +295,7 @@ export class SqlSession {
             columns: [
               { name: 'sequence_number', type: 'UBIGINT' },
               { name: 'snapshot_id', type: 'UBIGINT' },
-              { name: 'timestamp_ms', type: 'TIMESTAMP' },
+              { name: 'timestamp_ms', type: 'TIMESTAMP_MS' },
               { name: 'manifest_list', type: 'VARCHAR' },
               { name: 'operation', type: 'VARCHAR' },
             ],

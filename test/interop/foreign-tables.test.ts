@@ -33,6 +33,7 @@ describe.skipIf(!haveFixtures)('tables written by Spark and PyIceberg (../shared
     const snaps = await wh.sql(`SELECT * FROM iceberg_snapshots('${path}') ORDER BY sequence_number`);
     // duckdb-iceberg: iceberg_snapshots(sequence_number, snapshot_id, timestamp_ms, manifest_list, operation)
     expect(snaps.columns.map((c) => c.name)).toEqual(['sequence_number', 'snapshot_id', 'timestamp_ms', 'manifest_list', 'operation']);
+    expect(snaps.columns.map((c) => c.type)).toEqual(['UBIGINT', 'UBIGINT', 'TIMESTAMP_MS', 'VARCHAR', 'VARCHAR']);
     expect(snaps.rows.map((r) => r[4])).toEqual(['append', 'overwrite']);
     const first = snaps.rows[0]![1];
     expect(await q(wh, `SELECT count(*) FROM iceberg_scan('${path}', allow_moved_paths = true, snapshot_from_id = ${String(first)})`)).toEqual([[60175]]);
