@@ -29,7 +29,13 @@ export async function scanSql(
   tasks: FileScanTask[],
   io: FileIO,
   resolve: PathResolver,
-  options: { rowIds?: boolean; specs?: PartitionSpec[]; engine?: DuckDBEngine } = {},
+  options: {
+    rowIds?: boolean;
+    specs?: PartitionSpec[];
+    engine?: DuckDBEngine;
+    /** Every schema of the table: nested columns no schema ever changed skip the per-file footer read. */
+    schemas?: Schema[];
+  } = {},
 ): Promise<string> {
   const columns = schema.fields;
   const rowIds = options.rowIds === true;
@@ -47,14 +53,14 @@ export async function scanSql(
   }
   const present = options.engine ? await presentFieldIds(options.engine, columns, tasks, options.specs ?? [], local) : undefined;
   // Columns holding structs are read in each file's own nested names (see nested-projection.ts).
+  const evolved = columns.filter((c) => holdsStruct(c.type) && !nestedStable(c, options.schemas));
   const layouts =
-    options.engine && columns.some((c) => holdsStruct(c.type)) ? await parquetLayouts(options.engine, [...new Set(tasks.map((t) => local.get(t.file.file_path)!))]) : undefined;
+    options.engine && evolved.length > 0 ? await parquetLayouts(options.engine, [...new Set(tasks.map((t) => local.get(t.file.file_path)!))]) : undefined;
   const nestedOf = (t: FileScanTask): Map<number, NestedRead> => {
     const out = new Map<number, NestedRead>();
     const top = layouts?.get(local.get(t.file.file_path)!);
     if (!top) return out;
-    for (const c of columns) {
-      if (!holdsStruct(c.type)) continue;
+    for (const c of evolved) {
       const node = top.find((n) => n.fieldId === c.id);
       if (node) out.set(c.id, nestedRead(c, node));
     }
@@ -134,6 +140,19 @@ export async function scanSql(
   }
   const select = columns.map((f) => `__data.${quoteIdent(f.name)}`).join(', ') + (rowIds ? `, __files.__path AS ${ROW_FILE}, __data.__rn AS ${ROW_POS}` : '');
   return `WITH ${ctes.join(',\n')} SELECT ${select} FROM __data ${joins.join(' ')}`;
+}
+
+/**
+ * True when every schema of the table gives column `c` the same nested shape (names, ids, types):
+ * then every file uses the current nested names and DuckDB's by-name struct cast is exact.
+ */
+function nestedStable(c: NestedField, schemas: Schema[] | undefined): boolean {
+  if (!schemas) return false;
+  const shape = JSON.stringify(c.type);
+  return schemas.every((s) => {
+    const f = s.fields.find((x) => x.id === c.id);
+    return f === undefined || JSON.stringify(f.type) === shape;
+  });
 }
 
 /** (delete file, data file path, data file slot) VALUES rows: which deletes apply to which data file. */

@@ -223,7 +223,7 @@ export class SqlSession {
     });
     const filter = usable.length === 0 ? undefined : usable.reduce((a, b) => ({ op: 'and', left: a, right: b }));
     const plan = await planScan(table.metadata, reader, { at, filter, caseSensitive: false });
-    return { sql: await scanSql(plan.schema, plan.tasks, reader.io, resolve, { specs: table.metadata['partition-specs'], engine: this.context.engine }), metrics: plan.metrics };
+    return { sql: await scanSql(plan.schema, plan.tasks, reader.io, resolve, { specs: table.metadata['partition-specs'], schemas: table.metadata.schemas, engine: this.context.engine }), metrics: plan.metrics };
   }
 
   /** Time travel clause → snapshot selector. Numbers are snapshot ids; other versions are refs. */
