@@ -1,11 +1,12 @@
 import Table from 'cli-table3';
 import type { ColumnInfo, SqlValue } from '../engine/duckdb.js';
+import { ValidationError } from '../errors.js';
 
 export type OutputFormat = 'table' | 'json' | 'csv';
 
 export function parseFormat(s: string | undefined, isTty: boolean): OutputFormat {
   const f = s ?? (isTty ? 'table' : 'json');
-  if (f !== 'table' && f !== 'json' && f !== 'csv') throw new Error(`unknown format '${f}' (use table, json or csv)`);
+  if (f !== 'table' && f !== 'json' && f !== 'csv') throw new ValidationError(`unknown format '${f}' (use table, json or csv)`);
   return f;
 }
 

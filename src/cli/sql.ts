@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { NotFoundError } from '../errors.js';
 import type { StatementResult } from '../sql/session.js';
 import type { Warehouse } from '../warehouse.js';
 import { runAthenaScript, usesAthena } from './athena-sql.js';
@@ -18,7 +19,12 @@ export function registerSql(program: Command, io: CliIO, globals: () => GlobalOp
       const g = globals();
       const format = formatOf(g, io);
       let text = sqlText;
-      if (opts.file !== undefined) text = await readFile(opts.file, 'utf8');
+      if (opts.file !== undefined) {
+        const file = opts.file;
+        text = await readFile(file, 'utf8').catch((e: unknown) => {
+          throw new NotFoundError(`cannot read SQL file '${file}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+        });
+      }
       if (usesAthena(g)) return runAthenaScript(text ?? (await readStdin()), g, format, io);
       await withWarehouse(g, async (wh) => {
         if (text === undefined) {

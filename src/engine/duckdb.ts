@@ -3,6 +3,7 @@ import {
   DuckDBInstance,
   DuckDBTypeId,
   type DuckDBResultReader,
+  type DuckDBType,
 } from '@duckdb/node-api';
 import { FloeError, ValidationError, errorMessage } from '../errors.js';
 import { registerIcebergFunctions } from './udfs.js';
@@ -87,10 +88,10 @@ export class DuckDBEngine {
       throw engineError(err);
     }
     const columns = columnInfo(result.columnNames(), result.columnTypes().map((t) => t.toString()));
-    const typeIds = result.columnTypes().map((t) => t.typeId);
+    const types = result.columnTypes();
     for await (const rows of result.yieldRowsJson()) {
       if (rows.length === 0) continue;
-      yield { columns, rows: convertRows(rows as JsonRow[], typeIds) };
+      yield { columns, rows: convertRows(rows as JsonRow[], types) };
     }
   }
 
@@ -110,7 +111,7 @@ function readResult(reader: DuckDBResultReader): QueryResult {
       names,
       types.map((t) => t.toString()),
     ),
-    rows: convertRows(reader.getRowsJson() as JsonRow[], types.map((t) => t.typeId)),
+    rows: convertRows(reader.getRowsJson() as JsonRow[], types),
   };
 }
 
@@ -118,14 +119,35 @@ function columnInfo(names: string[], types: string[]): ColumnInfo[] {
   return names.map((name, i) => ({ name, type: types[i] ?? 'UNKNOWN' }));
 }
 
-function convertRows(rows: JsonRow[], typeIds: DuckDBTypeId[]): SqlValue[][] {
-  return rows.map((row) => row.map((v, i) => convertValue(v, typeIds[i] ?? DuckDBTypeId.INVALID)));
+function convertRows(rows: JsonRow[], types: readonly DuckDBType[]): SqlValue[][] {
+  return rows.map((row) => row.map((v, i) => convertValue(v, types[i])));
 }
 
-/** Lifts DuckDB's lossless JSON form to floe's SqlValue for the top-level column types. */
-function convertValue(v: unknown, typeId: DuckDBTypeId): SqlValue {
+/** Lifts DuckDB's lossless JSON form to floe's SqlValue, inside structs, lists and maps too. */
+function convertValue(v: unknown, type: DuckDBType | undefined): SqlValue {
   if (v === null || v === undefined) return null;
-  switch (typeId) {
+  if (!type) return v as SqlValue;
+  switch (type.typeId) {
+    case DuckDBTypeId.STRUCT: {
+      if (typeof v !== 'object' || Array.isArray(v)) return v as SqlValue;
+      const o = v as Record<string, unknown>;
+      const out: { [key: string]: SqlValue } = {};
+      type.entryNames.forEach((name, i) => {
+        out[name] = convertValue(o[name], type.entryTypes[i]);
+      });
+      return out;
+    }
+    case DuckDBTypeId.LIST:
+    case DuckDBTypeId.ARRAY:
+      return Array.isArray(v) ? v.map((x) => convertValue(x, type.valueType)) : (v as SqlValue);
+    case DuckDBTypeId.MAP:
+      // DuckDB's JSON form of a MAP: [{key, value}, …].
+      return Array.isArray(v)
+        ? v.map((e) => {
+            const entry = e as { key?: unknown; value?: unknown };
+            return { key: convertValue(entry.key, type.keyType), value: convertValue(entry.value, type.valueType) };
+          })
+        : (v as SqlValue);
     case DuckDBTypeId.BIGINT:
     case DuckDBTypeId.HUGEINT:
     case DuckDBTypeId.UBIGINT:

@@ -2,7 +2,12 @@ import type { DuckDBEngine } from './duckdb.js';
 import { quoteIdent, quoteString } from './duckdb.js';
 
 /** A cell of a materialised relation; Maps become DuckDB MAPs, Uint8Array BLOBs. */
-export type Cell = null | boolean | number | bigint | string | Uint8Array | Map<string | number, Cell> | Cell[];
+export type Cell = null | boolean | number | bigint | string | Uint8Array | Map<string | number, Cell> | Cell[] | StructCell;
+
+/** A STRUCT value: its fields in declaration order. */
+export interface StructCell {
+  struct: [string, Cell][];
+}
 
 export interface Relation {
   columns: { name: string; type: string }[];
@@ -34,5 +39,6 @@ function literal(v: Cell): string {
     if (v.size === 0) return 'MAP {}';
     return `MAP {${[...v.entries()].map(([k, x]) => `${literal(k)}: ${literal(x)}`).join(', ')}}`;
   }
+  if (!Array.isArray(v)) return `{${v.struct.map(([k, x]) => `${quoteString(k)}: ${literal(x)}`).join(', ')}}`;
   return `[${v.map(literal).join(', ')}]`;
 }

@@ -6,6 +6,7 @@ import { isPrimitive } from '../spec/schema.js';
 import type { FileScanTask } from '../table/scan.js';
 import type { PathResolver } from '../table/manifest-reader.js';
 import { quoteIdent, quoteString, type DuckDBEngine } from './duckdb.js';
+import { holdsStruct, nestedRead, parquetLayouts, type NestedRead } from './nested-projection.js';
 import { duckdbType, sqlLiteral } from './types.js';
 
 /** Files made local at once before a scan (downloads when storage is remote). */
@@ -31,7 +32,13 @@ export async function scanSql(
   tasks: FileScanTask[],
   io: FileIO,
   resolve: PathResolver,
-  options: { rowIds?: boolean; specs?: PartitionSpec[]; engine?: DuckDBEngine } = {},
+  options: {
+    rowIds?: boolean;
+    specs?: PartitionSpec[];
+    engine?: DuckDBEngine;
+    /** Every schema of the table: nested columns no schema ever changed skip the per-file footer read. */
+    schemas?: Schema[];
+  } = {},
 ): Promise<string> {
   const columns = schema.fields;
   const rowIds = options.rowIds === true;
@@ -53,8 +60,22 @@ export async function scanSql(
   };
   await Promise.all(Array.from({ length: Math.min(LOCAL_PATH_CONCURRENCY, queue.length) }, fetchNext));
   const present = options.engine ? await presentFieldIds(options.engine, columns, tasks, options.specs ?? [], local) : undefined;
-  const groups = identityGroups(columns, tasks, options.specs ?? [], present);
-  // Each data file is known to the delete joins by one slot number: its group's offset plus its
+  // Columns holding structs are read in each file's own nested names (see nested-projection.ts).
+  const evolved = columns.filter((c) => holdsStruct(c.type) && !nestedStable(c, options.schemas));
+  const layouts =
+    options.engine && evolved.length > 0 ? await parquetLayouts(options.engine, [...new Set(tasks.map((t) => local.get(t.file.file_path)!))]) : undefined;
+  const nestedOf = (t: FileScanTask): Map<number, NestedRead> => {
+    const out = new Map<number, NestedRead>();
+    const top = layouts?.get(local.get(t.file.file_path)!);
+    if (!top) return out;
+    for (const c of evolved) {
+      const node = top.find((n) => n.fieldId === c.id);
+      if (node) out.set(c.id, nestedRead(c, node));
+    }
+    return out;
+  };
+  const groups = identityGroups(columns, tasks, options.specs ?? [], present, nestedOf);
+  // Each data file is known to the delete filters by one slot number: its group's offset plus its
   // index in that group's read_parquet list (DuckDB's file_index).
   const slot = new Map<string, number>();
   const offsets: number[] = [];
@@ -68,7 +89,17 @@ export async function scanSql(
       .map((g, gi) => {
         const files = `[${g.tasks.map((t) => quoteString(local.get(t.file.file_path)!)).join(', ')}]`;
         const ids = withIds ? `, (file_index + ${offsets[gi]})::UBIGINT AS __slot, file_row_number AS __rn` : '';
-        return `SELECT *${ids} FROM read_parquet(${files}, schema = ${schemaMapOption(columns, g.defaults)})`;
+        const rewrites = [...g.nested.values()].some((n) => n.readType === null || n.rebuild !== null);
+        const list = rewrites
+          ? columns
+              .map((c) => {
+                const n = g.nested.get(c.id);
+                if (n?.readType === null) return `${sqlLiteral(c.type, null)} AS ${quoteIdent(c.name)}`;
+                return n?.rebuild ? `${n.rebuild(quoteIdent(c.name))} AS ${quoteIdent(c.name)}` : quoteIdent(c.name);
+              })
+              .join(', ')
+          : '*';
+        return `SELECT ${list}${ids} FROM read_parquet(${files}, schema = ${schemaMapOption(columns, g.defaults, g.nested)})`;
       })
       .join(' UNION ALL ');
   const withDeletes = tasks.some((t) => t.deletes.length > 0);
@@ -129,6 +160,19 @@ export async function scanSql(
     (rowIds ? `, ([${slotPaths.join(', ')}])[(__data.__slot + 1)::BIGINT] AS ${ROW_FILE}, __data.__rn AS ${ROW_POS}` : '');
   const where = filters.length > 0 ? ` WHERE ${filters.join(' AND ')}` : '';
   return `WITH ${ctes.join(',\n')} SELECT ${select} FROM __data${where}`;
+}
+
+/**
+ * True when every schema of the table gives column `c` the same nested shape (names, ids, types):
+ * then every file uses the current nested names and DuckDB's by-name struct cast is exact.
+ */
+function nestedStable(c: NestedField, schemas: Schema[] | undefined): boolean {
+  if (!schemas) return false;
+  const shape = JSON.stringify(c.type);
+  return schemas.every((s) => {
+    const f = s.fields.find((x) => x.id === c.id);
+    return f === undefined || JSON.stringify(f.type) === shape;
+  });
 }
 
 /** (delete file, data file path, data file slot) VALUES rows: which deletes apply to which data file. */
@@ -196,8 +240,9 @@ function identityGroups(
   tasks: FileScanTask[],
   specs: PartitionSpec[],
   present: Map<string, Set<number>> | undefined,
-): { defaults: Map<number, string>; tasks: FileScanTask[] }[] {
-  const byKey = new Map<string, { defaults: Map<number, string>; tasks: FileScanTask[] }>();
+  nestedOf: (t: FileScanTask) => Map<number, NestedRead>,
+): { defaults: Map<number, string>; nested: Map<number, NestedRead>; tasks: FileScanTask[] }[] {
+  const byKey = new Map<string, { defaults: Map<number, string>; nested: Map<number, NestedRead>; tasks: FileScanTask[] }>();
   for (const t of tasks) {
     const defaults = new Map<number, string>();
     const spec = specs.find((s) => s['spec-id'] === t.specId);
@@ -209,10 +254,12 @@ function identityGroups(
       if (present?.get(t.file.file_path)?.has(col.id)) continue;
       defaults.set(col.id, sqlLiteral(col.type, v));
     }
-    const key = [...defaults].map(([k, v]) => `${k}=${v}`).join('|');
+    const nested = nestedOf(t);
+    const shape = [...nested].map(([k, n]) => `${k}:${n.readType ?? 'absent'}:${n.rebuild ? n.rebuild('c') : ''}`);
+    const key = [...[...defaults].map(([k, v]) => `${k}=${v}`), ...shape].join('|');
     const g = byKey.get(key);
     if (g) g.tasks.push(t);
-    else byKey.set(key, { defaults, tasks: [t] });
+    else byKey.set(key, { defaults, nested, tasks: [t] });
   }
   return [...byKey.values()];
 }
@@ -221,13 +268,19 @@ function identityGroups(
  * read_parquet's `schema` option: field id → {name, DuckDB type, value for files without the
  * column}. Defaults travel as VARCHAR (one map value type) and DuckDB casts them to the column type.
  */
-function schemaMapOption(fields: NestedField[], overrides: Map<number, string> = new Map()): string {
-  const entries = fields.map((f) => {
+function schemaMapOption(
+  fields: NestedField[],
+  overrides: Map<number, string> = new Map(),
+  nested: Map<number, NestedRead> = new Map(),
+): string {
+  const entries = fields.flatMap((f) => {
+    const n = nested.get(f.id);
+    if (n?.readType === null) return [];
     const dflt = f['initial-default'];
     const literal =
       overrides.get(f.id) ??
       (dflt === undefined || dflt === null || !isPrimitive(f.type) ? 'NULL' : sqlLiteral(f.type, fromJsonValue(f.type, dflt)));
-    return `${f.id}: {name: ${quoteString(f.name)}, type: ${quoteString(duckdbType(f.type))}, default_value: CAST(${literal} AS VARCHAR)}`;
+    return [`${f.id}: {name: ${quoteString(f.name)}, type: ${quoteString(n?.readType ?? duckdbType(f.type))}, default_value: CAST(${literal} AS VARCHAR)}`];
   });
   return `map {${entries.join(', ')}}`;
 }

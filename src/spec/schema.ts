@@ -214,13 +214,17 @@ export function typeToString(t: IcebergType): string {
   }
 }
 
-/** Type promotions the spec allows without rewriting data (spec: "Schema Evolution"). */
-export function canPromote(from: IcebergType, to: IcebergType): boolean {
+/**
+ * Type promotions the spec allows without rewriting data (spec: "Schema Evolution"): int→long,
+ * float→double, decimal(P,S)→decimal(P',S) with P'≥P; date→timestamp[_ns] only from format v3
+ * (a v2 reader would meet INT32 dates in a timestamp column).
+ */
+export function canPromote(from: IcebergType, to: IcebergType, formatVersion = 2): boolean {
   if (!isPrimitive(from) || !isPrimitive(to)) return false;
   if (from === to) return true;
   if (from === 'int' && to === 'long') return true;
   if (from === 'float' && to === 'double') return true;
-  if (from === 'date' && (to === 'timestamp' || to === 'timestamp_ns')) return true;
+  if (from === 'date' && (to === 'timestamp' || to === 'timestamp_ns')) return formatVersion >= 3;
   const a = decimalParams(from);
   const b = decimalParams(to);
   return a !== null && b !== null && a.scale === b.scale && b.precision >= a.precision;

@@ -59,8 +59,9 @@ export async function alterTable(session: SqlSession, stmt: Extract<Statement, {
     case 'alterColumn': {
       let n = 0;
       const newType = a.newType ? icebergTypeOf(a.newType, () => ++n) : undefined;
-      tx.updateSchema((s) =>
+      tx.updateSchema((s, m) =>
         updateColumn(s, a.column, {
+          formatVersion: m['format-version'],
           ...(newType !== undefined ? { newType } : {}),
           ...(a.notNull !== undefined ? { required: a.notNull } : {}),
           ...(a.comment !== undefined ? { doc: a.comment } : {}),
@@ -125,6 +126,10 @@ export async function alterTable(session: SqlSession, stmt: Extract<Statement, {
       if (existing && !a.orReplace) throw new ValidationError(`${existing.type} '${a.name}' already exists on ${table.name}`);
       if (existing && existing.type !== a.refType) throw new ValidationError(`'${a.name}' is a ${existing.type}, not a ${a.refType}`);
       if (a.name === MAIN_BRANCH) throw new ValidationError(`'main' is the table's main branch`);
+      // spec: min-snapshots-to-keep and max-snapshot-age-ms apply to branches only.
+      if (a.refType === 'tag' && (a.minSnapshotsToKeep !== undefined || a.maxSnapshotAgeMs !== undefined)) {
+        throw new ValidationError(`tag '${a.name}': snapshot retention applies to branches only (a tag keeps one snapshot)`);
+      }
       const snapshotId = a.snapshotId !== undefined ? BigInt(a.snapshotId) : table.currentSnapshot()?.['snapshot-id'];
       if (snapshotId === undefined) throw new ValidationError(`${table.name} has no snapshot to ${a.refType}`);
       if (!table.metadata.snapshots.some((s) => s['snapshot-id'] === snapshotId)) throw new NotFoundError(`snapshot ${snapshotId} does not exist in ${table.name}`);
@@ -137,6 +142,8 @@ export async function alterTable(session: SqlSession, stmt: Extract<Statement, {
             type: a.refType,
             'snapshot-id': snapshotId,
             ...(a.retainMs !== undefined ? { 'max-ref-age-ms': a.retainMs } : {}),
+            ...(a.minSnapshotsToKeep !== undefined ? { 'min-snapshots-to-keep': a.minSnapshotsToKeep } : {}),
+            ...(a.maxSnapshotAgeMs !== undefined ? { 'max-snapshot-age-ms': a.maxSnapshotAgeMs } : {}),
           },
         ],
       }));

@@ -104,7 +104,7 @@ export type AlterAction =
   | { type: 'writeUnordered' }
   | { type: 'setIdentifierFields'; columns: string[] }
   | { type: 'dropIdentifierFields'; columns: string[] }
-  | { type: 'createRef'; refType: 'branch' | 'tag'; name: string; ifNotExists: boolean; orReplace: boolean; snapshotId?: string; retainMs?: number }
+  | { type: 'createRef'; refType: 'branch' | 'tag'; name: string; ifNotExists: boolean; orReplace: boolean; snapshotId?: string; retainMs?: number; minSnapshotsToKeep?: number; maxSnapshotAgeMs?: number }
   | { type: 'dropRef'; refType: 'branch' | 'tag'; name: string; ifExists: boolean }
   | { type: 'renameTable'; to: string[] };
 

@@ -1,6 +1,6 @@
 import { UnsupportedError, ValidationError } from '../errors.js';
 import { EntryStatus, FileContent } from '../manifest/types.js';
-import { snapshotById, snapshotForRef } from '../spec/metadata.js';
+import { ancestorsOf, snapshotById, snapshotForRef } from '../spec/metadata.js';
 import { MAIN_BRANCH } from '../spec/types.js';
 import type { Statement } from './ast.js';
 import type { SqlSession, StatementResult } from './session.js';
@@ -8,9 +8,11 @@ import { MAINTENANCE_PROCEDURES, callMaintenance } from './maintenance.js';
 
 const PROCEDURES: Record<string, string[]> = {
   rollback_to_snapshot: ['table', 'snapshot_id'],
+  rollback_to_timestamp: ['table', 'timestamp'],
   set_current_snapshot: ['table', 'snapshot_id'],
   fast_forward: ['table', 'branch', 'to'],
   cherrypick_snapshot: ['table', 'snapshot_id'],
+  register_table: ['table', 'metadata_file'],
 };
 
 /** `CALL [catalog.]system.<procedure>(…)`: Spark's snapshot-management procedures. */
@@ -21,19 +23,23 @@ export async function callProcedure(session: SqlSession, stmt: Extract<Statement
   const params = PROCEDURES[name] ?? MAINTENANCE_PROCEDURES[name];
   if (!params) throw new UnsupportedError(`unknown procedure system.${name} (known: ${[...Object.keys(PROCEDURES), ...Object.keys(MAINTENANCE_PROCEDURES)].join(', ')})`);
   const args: Record<string, string> = {};
+  const raw: Record<string, string> = {};
   for (const [i, text] of stmt.args.positional.entries()) {
     if (i >= params.length) throw new ValidationError(`system.${name} takes ${params.length} arguments`);
     args[params[i]!] = await constant(session, text);
+    raw[params[i]!] = text;
   }
   for (const [k, text] of Object.entries(stmt.args.named)) {
     if (!params.includes(k)) throw new ValidationError(`system.${name} has no parameter '${k}' (parameters: ${params.join(', ')})`);
     args[k] = await constant(session, text);
+    raw[k] = text;
   }
   if (MAINTENANCE_PROCEDURES[name]) {
     if (args.table === undefined) throw new ValidationError(`system.${name} needs 'table'`);
     return callMaintenance(session, name, args);
   }
   for (const p of params) if (args[p] === undefined) throw new ValidationError(`system.${name} needs '${p}'`);
+  if (name === 'register_table') return registerTable(session, args.table!, args.metadata_file!);
   const table = await session.loadTable(args.table!.split('.'));
   const id = (): bigint => {
     if (!/^\d+$/.test(args.snapshot_id!)) throw new ValidationError(`snapshot_id must be a snapshot id, not '${args.snapshot_id}'`);
@@ -45,6 +51,14 @@ export async function callProcedure(session: SqlSession, stmt: Extract<Statement
     case 'rollback_to_snapshot':
       committed = await table.newTransaction().rollbackTo(id()).commit();
       break;
+    case 'rollback_to_timestamp': {
+      // Spark: the snapshot that was current at that time, i.e. the newest ancestor of main committed at or before it.
+      const at = await session.timestampMs(raw.timestamp!);
+      const target = before === null ? undefined : ancestorsOf(table.metadata, before).find((s) => s['timestamp-ms'] <= at);
+      if (!target) throw new ValidationError(`${table.name} has no ancestor of its current snapshot at or before ${new Date(at).toISOString()}`);
+      committed = await table.newTransaction().rollbackTo(target['snapshot-id']).commit();
+      break;
+    }
     case 'set_current_snapshot':
       committed = await table.newTransaction().setCurrentSnapshot(id()).commit();
       break;
@@ -77,6 +91,32 @@ export async function callProcedure(session: SqlSession, stmt: Extract<Statement
     rows: [[before, after]],
     scans: [],
     message: `system.${name} on ${table.name}: ${before ?? 'none'} → ${after ?? 'none'}`,
+  };
+}
+
+/**
+ * Spark's `system.register_table(table, metadata_file)`: adds an existing table to the catalog by
+ * its metadata file (nothing is copied or rewritten); returns Spark's columns.
+ */
+async function registerTable(session: SqlSession, name: string, metadataFile: string): Promise<StatementResult> {
+  const id = session.identifier(name.split('.'));
+  const location = metadataFile.startsWith('/') || /^[a-z][a-z0-9+.-]*:/i.test(metadataFile) ? metadataFile : `${process.cwd()}/${metadataFile}`;
+  const loaded = await session.context.catalog.registerTable(id, location);
+  const current = snapshotForRef(loaded.metadata, MAIN_BRANCH);
+  const total = (key: string): bigint | null => {
+    const v = current?.summary[key];
+    return v === undefined ? null : BigInt(v);
+  };
+  return {
+    statement: 'call',
+    columns: [
+      { name: 'current_snapshot_id', type: 'BIGINT' },
+      { name: 'total_records_count', type: 'BIGINT' },
+      { name: 'total_data_files_count', type: 'BIGINT' },
+    ],
+    rows: [[current?.['snapshot-id'] ?? null, total('total-records'), total('total-data-files')]],
+    scans: [],
+    message: `registered ${[...id.namespace, id.name].join('.')} from ${location}`,
   };
 }
 

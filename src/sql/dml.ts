@@ -72,7 +72,7 @@ export async function rowLevelChange(session: SqlSession, change: RowLevelChange
       ...(filter ? { filter } : {}),
       caseSensitive: false,
     });
-    await engine.run(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(view)} AS ${await scanSql(schema, plan.tasks, io, identityPaths, { rowIds: true, specs: table.metadata['partition-specs'], engine })}`);
+    await engine.run(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(view)} AS ${await scanSql(schema, plan.tasks, io, identityPaths, { rowIds: true, specs: table.metadata['partition-specs'], schemas: table.metadata.schemas, engine })}`);
     releases.push(() => engine.run(`DROP VIEW IF EXISTS ${quoteIdent(view)}`));
 
     const counts = await engine.query(

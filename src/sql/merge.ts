@@ -45,7 +45,7 @@ export async function merge(session: SqlSession, stmt: Merge): Promise<Statement
   };
   try {
     const plan = await planScan(table.metadata, table.context.reader, { at: { kind: 'ref', name: branch in table.metadata.refs ? branch : 'main' } });
-    await engine.run(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(view)} AS ${await scanSql(schema, plan.tasks, io, identityPaths, { rowIds: true, specs: table.metadata['partition-specs'], engine })}`);
+    await engine.run(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(view)} AS ${await scanSql(schema, plan.tasks, io, identityPaths, { rowIds: true, specs: table.metadata['partition-specs'], schemas: table.metadata.schemas, engine })}`);
     releases.push(() => engine.run(`DROP VIEW IF EXISTS ${quoteIdent(view)}`));
     await engine.run(`CREATE OR REPLACE TEMP TABLE ${quoteIdent(src)} AS SELECT *, row_number() OVER () AS __floe_srow FROM (${await prepare(stmt.source)}) AS __src`);
     releases.push(() => engine.run(`DROP TABLE IF EXISTS ${quoteIdent(src)}`));

@@ -150,6 +150,14 @@ class Parser {
     return Number(t.value);
   }
 
+  /** An unsigned integer literal as its digits (for 64-bit values). */
+  private digits(what: string): string {
+    const t = this.peek();
+    if (t.type !== 'number' || !/^\d+$/.test(t.value)) this.fail(what);
+    this.i++;
+    return t.value;
+  }
+
   /** A property value: string, number, identifier or boolean, as text. */
   private propertyValue(): string {
     const t = this.peek();
@@ -892,7 +900,8 @@ class Parser {
       const refName = this.ident('a branch or tag name', false);
       let snapshotId: string | undefined;
       let retainMs: number | undefined;
-      if (this.accept('as', 'of', 'version')) snapshotId = this.peek().type === 'string' ? this.stringLit('a snapshot id') : String(this.integer('a snapshot id'));
+      // Snapshot ids are 64-bit: keep the digits, never round-trip through a JS number.
+      if (this.accept('as', 'of', 'version')) snapshotId = this.peek().type === 'string' ? this.stringLit('a snapshot id') : this.digits('a snapshot id');
       if (this.accept('retain')) {
         const n = this.integer('a number');
         const unit = this.ident('DAYS, HOURS or MINUTES');
@@ -900,7 +909,20 @@ class Parser {
         if (!ms) this.fail('DAYS, HOURS or MINUTES');
         retainMs = n * ms;
       }
-      return { type: 'createRef', refType, name: refName, ifNotExists, orReplace: create === 'replace', ...(snapshotId !== undefined ? { snapshotId } : {}), ...(retainMs !== undefined ? { retainMs } : {}) };
+      // Spark: WITH SNAPSHOT RETENTION [n SNAPSHOTS] [m DAYS|HOURS|MINUTES] (branches only).
+      const keep: { minSnapshotsToKeep?: number; maxSnapshotAgeMs?: number } = {};
+      if (this.accept('with', 'snapshot', 'retention')) {
+        while (this.peek().type === 'number') {
+          const n = this.integer('a number');
+          const unit = this.ident('SNAPSHOTS, DAYS, HOURS or MINUTES');
+          const ms = { days: 86_400_000, day: 86_400_000, hours: 3_600_000, hour: 3_600_000, minutes: 60_000, minute: 60_000 }[unit];
+          if (unit === 'snapshots' || unit === 'snapshot') keep.minSnapshotsToKeep = n;
+          else if (ms) keep.maxSnapshotAgeMs = n * ms;
+          else this.fail('SNAPSHOTS, DAYS, HOURS or MINUTES');
+        }
+        if (keep.minSnapshotsToKeep === undefined && keep.maxSnapshotAgeMs === undefined) this.fail('n SNAPSHOTS or n DAYS');
+      }
+      return { type: 'createRef', refType, name: refName, ifNotExists, orReplace: create === 'replace', ...(snapshotId !== undefined ? { snapshotId } : {}), ...(retainMs !== undefined ? { retainMs } : {}), ...keep };
     }
     if (this.accept('drop', 'branch') || this.accept('drop', 'tag')) {
       const refType = this.isWord(this.peek(-1), 'branch') ? 'branch' : 'tag';
@@ -1188,7 +1210,9 @@ function splitArgs(sql: string, toks: Token[]): { positional: string[]; named: R
     let s = from;
     let key: string | undefined;
     const t = toks[s]!;
-    if ((t.type === 'ident' || t.type === 'qident') && toks[s + 1]?.type === 'op' && (toks[s + 1]!.value === '=>' || toks[s + 1]!.value === ':=')) {
+    // DuckDB names table function parameters with `name = value` (also `=>` and `:=`).
+    const sep = toks[s + 1]?.type === 'op' ? toks[s + 1]!.value : undefined;
+    if ((t.type === 'ident' || t.type === 'qident') && (sep === '=>' || sep === ':=' || sep === '=')) {
       key = t.value.toLowerCase();
       s += 2;
     }

@@ -52,6 +52,9 @@ function nextSessionBase(): number {
 /** Schemas DuckDB owns: references into them are left for DuckDB to resolve. */
 const DUCKDB_SCHEMAS = new Set(['information_schema', 'pg_catalog', 'main', 'temp', 'system', 'memory']);
 
+/** Spark's session setting for write–audit–publish (spark.wap.branch). */
+const WAP_BRANCH = 'spark.wap.branch';
+
 /**
  * A SQL session: settings (default namespace, write branch) plus the engine connection.
  * Lakehouse statements are executed by floe; queries go to DuckDB with each catalog table,
@@ -144,14 +147,14 @@ export class SqlSession {
         const alias = hasAlias(q.sql, ref.end) ? '' : ` AS ${quoteIdent(ref.name[ref.name.length - 1]!.split('$')[0]!)}`;
         if (ref.metadataTable !== undefined) {
           const name = `__floe_m${this.counter++}`;
-          const snapshot = selectSnapshot(resolved.metadata, await this.selector(ref.timeTravel));
+          const snapshot = selectSnapshot(resolved.metadata, await this.selector(ref.timeTravel, resolved.metadata.refs));
           await materialize(engine, name, await metadataTable(ref.metadataTable, resolved.metadata, this.context.tables.reader, snapshot));
           created.push({ kind: 'TABLE', name });
           edits.push({ start: ref.start, end: ref.end, text: name + alias });
           continue;
         }
         const view = `__floe_v${this.counter++}`;
-        const at = (ref.timeTravel ? undefined : this.sourceReads.get(resolved.label)) ?? (await this.selector(ref.timeTravel));
+        const at = (ref.timeTravel ? undefined : this.sourceReads.get(resolved.label)) ?? (await this.selector(ref.timeTravel, resolved.metadata.refs));
         edits.push({ start: ref.start, end: ref.end, text: view + alias });
         pendingScans.push({
           view,
@@ -248,14 +251,20 @@ export class SqlSession {
             caseSensitive: false,
           })
         : await planScan(table.metadata, reader, { at, filter, caseSensitive: false });
-    return { sql: await scanSql(plan.schema, plan.tasks, reader.io, resolve, { specs: table.metadata['partition-specs'], engine: this.context.engine }), metrics: plan.metrics };
+    return {
+      sql: await scanSql(plan.schema, plan.tasks, reader.io, resolve, { specs: table.metadata['partition-specs'], schemas: table.metadata.schemas, engine: this.context.engine }),
+      metrics: plan.metrics,
+    };
   }
 
   /** Time travel clause → snapshot selector. Numbers are snapshot ids; other versions are refs. */
-  async selector(tt: TimeTravel | undefined): Promise<SnapshotSelector> {
+  async selector(tt: TimeTravel | undefined, refs?: Record<string, unknown>): Promise<SnapshotSelector> {
     if (!tt) {
       const branch = this.settings.get('floe.read.branch');
-      return branch ? { kind: 'ref', name: branch } : { kind: 'current' };
+      if (branch) return { kind: 'ref', name: branch };
+      // Spark's write–audit–publish setting: tables that have the branch are read from it.
+      const wap = this.settings.get(WAP_BRANCH);
+      return wap && refs && wap in refs ? { kind: 'ref', name: wap } : { kind: 'current' };
     }
     if (tt.kind === 'version') {
       return /^-?\d+$/.test(tt.value) ? { kind: 'id', snapshotId: BigInt(tt.value) } : { kind: 'ref', name: tt.value };
@@ -317,14 +326,16 @@ export class SqlSession {
             columns: [
               { name: 'sequence_number', type: 'UBIGINT' },
               { name: 'snapshot_id', type: 'UBIGINT' },
-              { name: 'timestamp_ms', type: 'TIMESTAMP' },
+              { name: 'timestamp_ms', type: 'TIMESTAMP_MS' },
               { name: 'manifest_list', type: 'VARCHAR' },
+              { name: 'operation', type: 'VARCHAR' },
             ],
             rows: table.metadata.snapshots.map((s) => [
               BigInt(s['sequence-number']),
               s['snapshot-id'],
               new Date(s['timestamp-ms']).toISOString().replace('Z', ''),
               s['manifest-list'] ?? null,
+              s.summary.operation ?? null,
             ]),
           },
         };
@@ -343,6 +354,8 @@ export class SqlSession {
                 e.data_file.file_path,
                 e.data_file.file_format,
                 BigInt(e.data_file.record_count),
+                e.sequence_number === null ? null : BigInt(e.sequence_number),
+                e.file_sequence_number === null ? null : BigInt(e.file_sequence_number),
               ]);
             }
           }
@@ -358,6 +371,8 @@ export class SqlSession {
               { name: 'file_path', type: 'VARCHAR' },
               { name: 'file_format', type: 'VARCHAR' },
               { name: 'record_count', type: 'BIGINT' },
+              { name: 'data_sequence_number', type: 'BIGINT' },
+              { name: 'file_sequence_number', type: 'BIGINT' },
             ],
             rows,
           },
@@ -382,9 +397,9 @@ export class SqlSession {
     return out;
   }
 
-  /** The branch writes go to: explicit, else the session's `floe.branch`, else main. */
+  /** The branch writes go to: explicit, else the session's `floe.branch` or Spark's `spark.wap.branch`, else main. */
   writeBranch(explicit?: string): string {
-    return explicit ?? this.settings.get('floe.branch') ?? MAIN_BRANCH;
+    return explicit ?? this.settings.get('floe.branch') ?? this.settings.get(WAP_BRANCH) ?? MAIN_BRANCH;
   }
 
 }

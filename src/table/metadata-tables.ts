@@ -176,6 +176,8 @@ async function filesTable(m: TableMetadata, reader: ManifestReader, snapshot: Sn
       { name: 'upper_bounds', type: 'MAP(INTEGER, VARCHAR)' },
       { name: 'equality_ids', type: 'INTEGER[]' },
       { name: 'sort_order_id', type: 'INTEGER' },
+      { name: 'key_metadata', type: 'BLOB' },
+      { name: 'split_offsets', type: 'BIGINT[]' },
     ],
     rows: files.map(({ file: f, specId }) => [
       f.content,
@@ -193,6 +195,8 @@ async function filesTable(m: TableMetadata, reader: ManifestReader, snapshot: Sn
       boundsText(schema, f.upper_bounds),
       f.equality_ids ?? null,
       f.sort_order_id ?? null,
+      f.key_metadata ?? null,
+      f.split_offsets ? f.split_offsets.map((o) => BigInt(o)) : null,
     ]),
   };
 }
@@ -213,6 +217,7 @@ async function manifestsTable(m: TableMetadata, reader: ManifestReader, snapshot
       { name: 'added_rows_count', type: 'BIGINT' },
       { name: 'existing_rows_count', type: 'BIGINT' },
       { name: 'deleted_rows_count', type: 'BIGINT' },
+      { name: 'partition_summaries', type: SUMMARY_TYPE },
     ],
     rows: manifests.map((mf) => [
       mf.content,
@@ -227,8 +232,35 @@ async function manifestsTable(m: TableMetadata, reader: ManifestReader, snapshot
       BigInt(mf.added_rows_count),
       BigInt(mf.existing_rows_count),
       BigInt(mf.deleted_rows_count),
+      partitionSummaries(m, mf),
     ]),
   };
+}
+
+/** Trino's $manifests.partition_summaries: per partition field, nulls/NaNs seen and readable bounds. */
+const SUMMARY_TYPE = 'STRUCT(contains_null BOOLEAN, contains_nan BOOLEAN, lower_bound VARCHAR, upper_bound VARCHAR)[]';
+
+function partitionSummaries(m: TableMetadata, mf: ManifestFile): Cell {
+  if (!mf.partitions) return null;
+  const spec = specById(m, mf.partition_spec_id);
+  const schema = m.schemas.find((s) => s['schema-id'] === m['current-schema-id'])!;
+  return mf.partitions.map((p, i) => {
+    const field = spec?.fields[i];
+    const source = field ? fieldById(schema, field['source-id']) : undefined;
+    const text = (b: Uint8Array | null | undefined): Cell => {
+      if (!b) return null;
+      if (!field || !source || !isPrimitive(source.type)) return Buffer.from(b).toString('hex');
+      const t = parseTransform(field.transform);
+      const type = transformResultType(t, source.type);
+      try {
+        const v = fromBinary(type, b);
+        return humanTransformValue(t, v) ?? formatValue(type, v);
+      } catch {
+        return Buffer.from(b).toString('hex');
+      }
+    };
+    return { struct: [['contains_null', p.contains_null], ['contains_nan', p.contains_nan ?? null], ['lower_bound', text(p.lower_bound)], ['upper_bound', text(p.upper_bound)]] };
+  });
 }
 
 async function partitionsTable(m: TableMetadata, reader: ManifestReader, snapshot: Snapshot | undefined): Promise<Relation> {

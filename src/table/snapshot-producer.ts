@@ -134,7 +134,7 @@ export class SnapshotProducer {
       }),
     );
 
-    const removed = { dataFiles: 0, deleteFiles: 0, records: 0, size: 0, posDeletes: 0, eqDeletes: 0 };
+    const removed = { dataFiles: 0, deleteFiles: 0, records: 0, size: 0, posDeletes: 0, eqDeletes: 0, partitions: new Set<string>() };
     const stillRequired = new Set(changes.requiredFiles ?? []);
     if (parent) {
       for (const m of await this.reader.manifestsOf(parent, base)) {
@@ -200,7 +200,7 @@ export class SnapshotProducer {
     base: TableMetadata,
     m: ManifestFile,
     sequenceNumber: number,
-    removed: { dataFiles: number; deleteFiles: number; records: number; size: number; posDeletes: number; eqDeletes: number },
+    removed: { dataFiles: number; deleteFiles: number; records: number; size: number; posDeletes: number; eqDeletes: number; partitions: Set<string> },
     stillRequired: Set<string>,
   ): Promise<ManifestFile | undefined> {
     const { removes } = this.changes;
@@ -224,6 +224,7 @@ export class SnapshotProducer {
         else removed.eqDeletes += f.record_count;
       }
       removed.size += f.file_size_in_bytes;
+      removed.partitions.add(partitionKey(0, f.partition));
     }
     const goneSet = new Set(gone);
     const cached = this.rewritten.get(m.manifest_path);
@@ -389,7 +390,7 @@ function metadataDir(m: TableMetadata): string {
 function summarize(
   changes: SnapshotChanges,
   parent: Snapshot | undefined,
-  removed: { dataFiles: number; deleteFiles: number; records: number; size: number; posDeletes: number; eqDeletes: number },
+  removed: { dataFiles: number; deleteFiles: number; records: number; size: number; posDeletes: number; eqDeletes: number; partitions: Set<string> },
 ): Snapshot['summary'] {
   const added = {
     dataFiles: changes.addedDataFiles.length,
@@ -399,9 +400,11 @@ function summarize(
     posDeletes: sum(changes.addedDeleteFiles.filter((f) => f.content === FileContent.PositionDeletes).map((f) => f.record_count)),
     eqDeletes: sum(changes.addedDeleteFiles.filter((f) => f.content === FileContent.EqualityDeletes).map((f) => f.record_count)),
   };
-  const partitions = new Set(
-    [...changes.addedDataFiles, ...changes.addedDeleteFiles].map((f) => partitionKey(0, f.partition)),
-  );
+  // Java's summary: partitions with files added or removed.
+  const partitions = new Set([
+    ...[...changes.addedDataFiles, ...changes.addedDeleteFiles].map((f) => partitionKey(0, f.partition)),
+    ...removed.partitions,
+  ]);
   const s: Record<string, string> = { operation: changes.operation };
   const put = (k: string, v: number): void => {
     if (v > 0) s[k] = String(v);

@@ -27,15 +27,35 @@ export interface SchemaChange {
 
 type Fields = NestedField[];
 
-/** The fields list holding `path`'s last part, and that part. */
+/**
+ * The fields list holding `path`'s last part, and that part. Structs inside lists and map values
+ * are reached as Spark names them (`points.element.x`, `attrs.value.y`; the `element` / `value`
+ * step may be left out). Map keys cannot evolve (spec: keys must stay comparable).
+ */
 function locate(root: StructType, path: string, caseSensitive = false): { fields: Fields; name: string; index: number; field?: NestedField } {
   const parts = path.split('.');
   let fields = root.fields;
-  for (const part of parts.slice(0, -1)) {
+  let i = 0;
+  while (i < parts.length - 1) {
+    const part = parts[i]!;
     const f = fields.find((x) => same(x.name, part, caseSensitive));
     if (!f) throw new ValidationError(`column '${part}' does not exist (in '${path}')`);
-    if (isPrimitive(f.type) || f.type.type !== 'struct') throw new ValidationError(`column '${part}' is not a struct, so '${path}' cannot be inside it`);
-    fields = f.type.fields;
+    i++;
+    let t: IcebergType = f.type;
+    while (!isPrimitive(t) && t.type !== 'struct') {
+      const step = parts[i]?.toLowerCase();
+      const more = i < parts.length - 1;
+      if (t.type === 'list') {
+        if (step === 'element' && more) i++;
+        t = t.element;
+      } else {
+        if (step === 'key' && more) throw new ValidationError(`cannot change '${path}': map keys cannot evolve`);
+        if (step === 'value' && more) i++;
+        t = t.value;
+      }
+    }
+    if (isPrimitive(t)) throw new ValidationError(`column '${part}' holds no struct, so '${path}' cannot be inside it`);
+    fields = t.fields;
   }
   const name = parts[parts.length - 1]!;
   const index = fields.findIndex((x) => same(x.name, name, caseSensitive));
@@ -115,6 +135,8 @@ export interface ColumnUpdate {
   doc?: string;
   first?: boolean;
   after?: string;
+  /** The table's format version, which decides the allowed promotions (default 2). */
+  formatVersion?: number;
 }
 
 export function updateColumn(base: Schema, path: string, u: ColumnUpdate): Schema {
@@ -123,9 +145,9 @@ export function updateColumn(base: Schema, path: string, u: ColumnUpdate): Schem
   if (!at.field) throw new ValidationError(`column '${path}' does not exist`);
   const f = at.field;
   if (u.newType !== undefined) {
-    if (!canPromote(f.type, u.newType)) {
+    if (!canPromote(f.type, u.newType, u.formatVersion ?? 2)) {
       throw new ValidationError(
-        `cannot change column '${path}' from ${typeToString(f.type)} to ${typeToString(u.newType)}: Iceberg allows int→long, float→double, date→timestamp and wider decimal precision`,
+        `cannot change column '${path}' from ${typeToString(f.type)} to ${typeToString(u.newType)}: Iceberg allows int→long, float→double, wider decimal precision (and date→timestamp from format v3)`,
       );
     }
     f.type = u.newType;

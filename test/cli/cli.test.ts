@@ -40,6 +40,25 @@ describe('floe CLI', () => {
     expect(Object.keys(JSON.parse(r.out)[0])).toEqual(['id', 'amount', 'd', 'ts', 'note']);
   });
 
+  it('applies the same JSON value rules inside structs, lists and maps', async () => {
+    const r = await floe(
+      '--format',
+      'json',
+      'sql',
+      `SELECT {'small': 1::BIGINT, 'big': 9007199254740993::BIGINT, 'dec': 1.25::DECIMAL(5, 2), 'ts': TIMESTAMP '2024-01-01 01:02:03',
+               'tz': TIMESTAMPTZ '2024-01-01 01:02:03+00', 'bin': 'ab'::BLOB} AS s,
+              [1::BIGINT, NULL] AS l, MAP {'k': DATE '2024-05-06'} AS m`,
+    );
+    expect(r.err).toBe('');
+    expect(JSON.parse(r.out)).toEqual([
+      {
+        s: { small: 1, big: '9007199254740993', dec: '1.25', ts: '2024-01-01T01:02:03', tz: '2024-01-01T01:02:03+00:00', bin: 'YWI=' },
+        l: [1, null],
+        m: [{ key: 'k', value: '2024-05-06' }],
+      },
+    ]);
+  });
+
   it('prints CSV and tables', async () => {
     const csv = await floe('--format', 'csv', 'sql', "SELECT 1 AS a, 'x,y' AS b");
     expect(csv.out.trim()).toBe('a,b\n1,"x,y"');
@@ -69,5 +88,11 @@ describe('floe CLI', () => {
     expect(debug.err.split('\n').length).toBeGreaterThan(2);
     const conflictFree = await floe('rollback', 's.t', '--to', '123');
     expect(conflictFree.code).toBe(4);
+    const noFile = await floe('sql', '-f', 'no-such-script.sql');
+    expect(noFile.code).toBe(4);
+    expect(noFile.err).toMatch(/^floe: cannot read SQL file 'no-such-script\.sql': ENOENT\n$/);
+    const badFormat = await floe('--format', 'xml', 'sql', 'SELECT 1');
+    expect(badFormat.code).toBe(3);
+    expect(badFormat.err.trim().split('\n')).toHaveLength(1);
   });
 });

@@ -35,6 +35,19 @@ describe('DDL and writes', () => {
     expect(await q(ctx.wh, 'SHOW TABLES IN db')).toEqual([]);
   });
 
+  it('registers an existing table from its metadata file (CALL system.register_table)', async () => {
+    await ctx.wh.sql(`CREATE TABLE db.orig (id INT) PARTITIONED BY (id)`);
+    await ctx.wh.sql(`INSERT INTO db.orig VALUES (1), (2), (3)`);
+    const orig = await ctx.wh.loadTable('db.orig');
+    const r = await ctx.wh.sql(`CALL system.register_table(table => 'db.copy', metadata_file => '${orig.metadataLocation}')`);
+    expect(r.columns.map((c) => c.name)).toEqual(['current_snapshot_id', 'total_records_count', 'total_data_files_count']);
+    expect(r.rows).toEqual([[orig.currentSnapshot()!['snapshot-id'], 3n, 3n]]);
+    expect(await q(ctx.wh, 'SELECT id FROM db.copy ORDER BY id')).toEqual([[1], [2], [3]]);
+    await expect(ctx.wh.sql(`CALL system.register_table('db.copy', '${orig.metadataLocation}')`)).rejects.toThrow(/db\.copy already exists/);
+    await expect(ctx.wh.sql(`CALL system.register_table('db.none', '${orig.metadataLocation}.missing')`)).rejects.toThrow(/does not exist/);
+    expect(await q(ctx.wh, 'SHOW TABLES IN db')).toEqual([['db', 'copy'], ['db', 'orig']]);
+  });
+
   it('INSERT OVERWRITE replaces only the partitions it writes', async () => {
     await ctx.wh.sql(`CREATE TABLE db.p (k STRING, v INT) PARTITIONED BY (k)`);
     await ctx.wh.sql(`INSERT INTO db.p VALUES ('a', 1), ('a', 2), ('b', 3)`);
@@ -98,6 +111,30 @@ describe('planning and time travel', () => {
     expect(await q(ctx.wh, `SELECT record_count FROM db."h$partitions"`)).toEqual([[2]]);
   });
 
+  it("names metadata table columns as Trino and Athena do, with partition summaries per manifest", async () => {
+    await ctx.wh.sql(`CREATE TABLE db.mt (id INT, d DATE) PARTITIONED BY (month(d), id)`);
+    await ctx.wh.sql(`INSERT INTO db.mt VALUES (1, DATE '2024-01-05'), (2, DATE '2024-03-01'), (NULL, DATE '2024-02-01')`);
+    const cols = async (t: string): Promise<string[]> => (await ctx.wh.sql(`SELECT * FROM db."mt$${t}"`)).columns.map((c) => c.name);
+    expect(await cols('snapshots')).toEqual(['committed_at', 'snapshot_id', 'parent_id', 'operation', 'manifest_list', 'summary']);
+    expect(await cols('history')).toEqual(['made_current_at', 'snapshot_id', 'parent_id', 'is_current_ancestor']);
+    expect(await cols('refs')).toEqual(['name', 'type', 'snapshot_id', 'max_reference_age_in_ms', 'min_snapshots_to_keep', 'max_snapshot_age_in_ms']);
+    for (const c of ['content', 'file_path', 'file_format', 'spec_id', 'partition', 'record_count', 'file_size_in_bytes', 'column_sizes', 'value_counts',
+      'null_value_counts', 'nan_value_counts', 'lower_bounds', 'upper_bounds', 'key_metadata', 'split_offsets', 'equality_ids', 'sort_order_id']) {
+      expect(await cols('files')).toContain(c);
+    }
+    for (const c of ['path', 'length', 'partition_spec_id', 'added_snapshot_id', 'added_data_files_count', 'added_rows_count', 'existing_data_files_count',
+      'existing_rows_count', 'deleted_data_files_count', 'deleted_rows_count', 'partition_summaries']) {
+      expect(await cols('manifests')).toContain(c);
+    }
+    for (const c of ['partition', 'record_count', 'file_count', 'total_size']) expect(await cols('partitions')).toContain(c);
+    const sums = await q(ctx.wh, `SELECT s.contains_null, s.lower_bound, s.upper_bound FROM (SELECT unnest(partition_summaries) AS s FROM db."mt$manifests")`);
+    expect(sums).toEqual([
+      [false, '2024-01', '2024-03'],
+      [true, '1', '2'],
+    ]);
+    expect(await q(ctx.wh, `SELECT count(*) FROM db."mt$files" WHERE len(split_offsets) >= 1`)).toEqual([[3]]);
+  });
+
   it('rolls back to an earlier snapshot', async () => {
     await ctx.wh.sql(`CREATE TABLE db.r (id INT)`);
     await ctx.wh.sql(`INSERT INTO db.r VALUES (1)`);
@@ -110,6 +147,17 @@ describe('planning and time travel', () => {
 });
 
 describe('row-level changes', () => {
+  it('a DELETE covering whole partitions drops their files and counts them as changed partitions', async () => {
+    await ctx.wh.sql(`CREATE TABLE db.wp (k STRING, v INT) PARTITIONED BY (k)`);
+    await ctx.wh.sql(`INSERT INTO db.wp VALUES ('a', 1), ('b', 2), ('c', 3)`);
+    await ctx.wh.sql(`DELETE FROM db.wp WHERE k IN ('a', 'b')`);
+    const s = (await ctx.wh.loadTable('db.wp')).currentSnapshot()!.summary;
+    expect([s.operation, s['deleted-data-files'], s['added-data-files'], s['added-delete-files'], s['changed-partition-count']]).toEqual([
+      'delete', '2', undefined, undefined, '2',
+    ]);
+    expect(await q(ctx.wh, 'SELECT k FROM db.wp')).toEqual([['c']]);
+  });
+
   for (const mode of ['copy-on-write', 'merge-on-read']) {
     it(`DELETE and UPDATE (${mode})`, async () => {
       await ctx.wh.sql(`CREATE TABLE db.d (id INT, grp STRING, v INT) PARTITIONED BY (grp)

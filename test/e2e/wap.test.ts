@@ -49,4 +49,40 @@ describe('write–audit–publish with branches and procedures', () => {
     expect(await q(wh, 'SELECT count(*) FROM db.t')).toEqual([[2]]);
     await expect(wh.sql(`CALL system.nope('db.t')`)).rejects.toThrow(/unknown procedure system.nope/);
   });
+
+  it('rolls back to the snapshot that was current at a timestamp', async () => {
+    const wh = ctx.wh;
+    await wh.sql('CREATE TABLE db.t (id INT)');
+    await wh.sql('INSERT INTO db.t VALUES (1)');
+    const first = (await wh.loadTable('db.t')).currentSnapshot()!;
+    // The next commit must get a later millisecond than the first (ordering, not speed).
+    while (Date.now() <= first['timestamp-ms']) await new Promise((r) => setTimeout(r, 1));
+    await wh.sql('INSERT INTO db.t VALUES (2)');
+    await wh.sql(`CALL system.rollback_to_timestamp('db.t', epoch_ms(${first['timestamp-ms']}))`);
+    expect((await wh.loadTable('db.t')).currentSnapshot()!['snapshot-id']).toBe(first['snapshot-id']);
+    expect(await q(wh, 'SELECT id FROM db.t')).toEqual([[1]]);
+    const location = (await wh.loadTable('db.t')).metadataLocation;
+    await expect(wh.sql(`CALL system.rollback_to_timestamp(table => 'db.t', timestamp => TIMESTAMP '2000-01-01 00:00:00')`)).rejects.toThrow(
+      /no ancestor of its current snapshot at or before 2000-01-01/,
+    );
+    expect((await wh.loadTable('db.t')).metadataLocation).toBe(location);
+  });
+
+  it("honours Spark's spark.wap.branch session setting for writes and reads", async () => {
+    const wh = ctx.wh;
+    await wh.sql('CREATE TABLE db.t (id INT)');
+    await wh.sql('CREATE TABLE db.other (id INT)');
+    await wh.sql('INSERT INTO db.t VALUES (1)');
+    await wh.sql('ALTER TABLE db.t CREATE BRANCH wap');
+    await wh.sql(`SET spark.wap.branch = 'wap'`);
+    await wh.sql('INSERT INTO db.t VALUES (2)');
+    await wh.sql('DELETE FROM db.t WHERE id = 1');
+    // Reads of a table that has the branch see it; a table without it reads main but is never written silently.
+    expect(await q(wh, 'SELECT id FROM db.t')).toEqual([[2]]);
+    await expect(wh.sql('INSERT INTO db.other VALUES (5)')).rejects.toThrow(/branch 'wap' of db.other does not exist/);
+    expect(await q(wh, 'SELECT count(*) FROM db.other')).toEqual([[0]]);
+    await wh.sql('RESET spark.wap.branch');
+    expect(await q(wh, 'SELECT id FROM db.t')).toEqual([[1]]);
+    expect(await q(wh, `SELECT id FROM db.t FOR VERSION AS OF 'wap'`)).toEqual([[2]]);
+  });
 });

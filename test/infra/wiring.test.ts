@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { configDirs, formatProblems, INFRA, loadDir, strings, type TfDir } from './hcl.js';
 
 const { modules, examples } = configDirs();
-const MODULES = ['kms', 's3-lakehouse', 'glue-catalog', 'iam', 'athena', 'budgets'];
+const MODULES = ['kms', 's3-lakehouse', 'glue-catalog', 'iam', 'athena', 'budgets', 'lakeformation'];
 
 /** References a configuration makes that it does not declare. */
 async function wiringProblems(tf: TfDir): Promise<string[]> {

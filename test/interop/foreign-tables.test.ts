@@ -27,6 +27,30 @@ describe.skipIf(!haveFixtures)('tables written by Spark and PyIceberg (../shared
     expect(meta.length).toBeGreaterThan(0);
   });
 
+  it("takes DuckDB's `name = value` parameters and returns its extension's columns", async () => {
+    const path = await copyFixture('lineitem_iceberg');
+    expect(await q(wh, `SELECT count(*) FROM iceberg_scan('${path}', allow_moved_paths = true, version = '1')`)).toEqual([[60175]]);
+    const snaps = await wh.sql(`SELECT * FROM iceberg_snapshots('${path}') ORDER BY sequence_number`);
+    // duckdb-iceberg: iceberg_snapshots(sequence_number, snapshot_id, timestamp_ms, manifest_list, operation)
+    expect(snaps.columns.map((c) => c.name)).toEqual(['sequence_number', 'snapshot_id', 'timestamp_ms', 'manifest_list', 'operation']);
+    expect(snaps.columns.map((c) => c.type)).toEqual(['UBIGINT', 'UBIGINT', 'TIMESTAMP_MS', 'VARCHAR', 'VARCHAR']);
+    expect(snaps.rows.map((r) => r[4])).toEqual(['append', 'overwrite']);
+    const first = snaps.rows[0]![1];
+    expect(await q(wh, `SELECT count(*) FROM iceberg_scan('${path}', allow_moved_paths = true, snapshot_from_id = ${String(first)})`)).toEqual([[60175]]);
+    const meta = await wh.sql(
+      `SELECT * FROM iceberg_metadata('${path}', allow_moved_paths = true) ORDER BY status, data_sequence_number`,
+    );
+    expect(meta.columns.map((c) => c.name)).toEqual([
+      'manifest_path', 'manifest_sequence_number', 'manifest_content', 'status', 'content', 'file_path', 'file_format',
+      'record_count', 'data_sequence_number', 'file_sequence_number',
+    ]);
+    // The current snapshot's manifests: the rewritten file added at sequence 2, the original deleted (written at 1).
+    expect(meta.rows.map((r) => [r[3], r[7], r[8], r[9]])).toEqual([
+      ['ADDED', 51793n, 2n, 2n],
+      ['DELETED', 60175n, 1n, 1n],
+    ]);
+  });
+
   it('partition_integer: identity partition on an int', async () => {
     const path = await copyFixture('partition_integer');
     expect(await q(wh, `SELECT * FROM ${scan(path)} ORDER BY 1`)).toEqual([

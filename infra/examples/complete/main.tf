@@ -19,6 +19,7 @@ module "lake" {
   name_prefix         = var.name_prefix
   data_kms_key_arn    = module.kms.key_arns["data"]
   results_kms_key_arn = module.kms.key_arns["results"]
+  raw_replication     = var.raw_replication
   tags                = var.tags
 }
 
@@ -75,5 +76,34 @@ module "budgets" {
 
   athena_workgroup_daily_bytes_alarms = {
     (module.athena.workgroup_names["analysts"]) = 1099511627776
+  }
+}
+
+# Optional fine-grained access: Lake Formation governs the zone databases once enabled.
+module "lakeformation" {
+  source = "../../modules/lakeformation"
+  count  = var.enable_lake_formation ? 1 : 0
+
+  admin_arns       = [module.iam.role_arns["admin"]]
+  zone_bucket_arns = module.lake.zone_bucket_arns
+  database_names   = module.catalog.database_names
+  table_grants     = var.lake_formation_table_grants
+
+  database_grants = {
+    transform_curated = {
+      principal_arn = module.iam.role_arns["transform"]
+      zone          = "curated"
+      permissions   = ["CREATE_TABLE", "ALTER", "DESCRIBE"]
+    }
+    transform_analytics = {
+      principal_arn = module.iam.role_arns["transform"]
+      zone          = "analytics"
+      permissions   = ["CREATE_TABLE", "ALTER", "DESCRIBE"]
+    }
+    analyst_analytics = {
+      principal_arn = module.iam.role_arns["analyst"]
+      zone          = "analytics"
+      permissions   = ["DESCRIBE"]
+    }
   }
 }

@@ -46,3 +46,33 @@ variable "tags" {
   description = "Tags on every resource."
   default     = { Project = "floe-lakehouse" }
 }
+
+variable "enable_lake_formation" {
+  type        = bool
+  description = "Govern the zone databases with Lake Formation grants (the optional lakeformation module)."
+  default     = false
+}
+
+variable "lake_formation_table_grants" {
+  type = map(object({
+    principal_arn    = string
+    zone             = string
+    table            = string
+    permissions      = list(string)
+    columns          = optional(list(string))
+    excluded_columns = optional(list(string))
+  }))
+  description = "Table- and column-level grants passed to the lakeformation module (e.g. analysts SELECT some columns)."
+  default     = {}
+}
+
+variable "raw_replication" {
+  type = object({
+    destination_bucket_arn  = string
+    destination_kms_key_arn = string
+    destination_region      = string
+    storage_class           = optional(string, "STANDARD_IA")
+  })
+  description = "Replicate the raw zone to a versioned bucket in another region (null: no replication)."
+  default     = null
+}

@@ -22,3 +22,8 @@ output "access_logs_bucket_name" {
   description = "Bucket receiving S3 server access logs."
   value       = aws_s3_bucket.logs.bucket
 }
+
+output "raw_replication_role_arn" {
+  description = "Role S3 uses to replicate raw, or null without replication."
+  value       = try(aws_iam_role.replication["raw"].arn, null)
+}

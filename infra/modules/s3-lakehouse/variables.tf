@@ -105,3 +105,28 @@ variable "tags" {
   description = "Tags applied to every resource."
   default     = {}
 }
+
+variable "raw_replication" {
+  type = object({
+    destination_bucket_arn  = string
+    destination_kms_key_arn = string
+    destination_region      = string
+    storage_class           = optional(string, "STANDARD_IA")
+  })
+  description = "Optional cross-region replication of raw: a versioned bucket you own in another region and its KMS key; null (default) replicates nothing."
+  default     = null
+
+  validation {
+    condition = var.raw_replication == null || (
+      can(regex("^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.raw_replication.destination_bucket_arn)) &&
+      can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.raw_replication.destination_kms_key_arn)) &&
+      can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.raw_replication.destination_region))
+    )
+    error_message = "raw_replication needs an S3 bucket ARN, a KMS key ARN and a region name such as eu-central-1."
+  }
+
+  validation {
+    condition     = var.raw_replication == null || contains(["STANDARD", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"], var.raw_replication.storage_class)
+    error_message = "raw_replication.storage_class must be an S3 storage class."
+  }
+}
