@@ -72,36 +72,10 @@ export class LocalFileIO implements FileIO {
   }
 
   async writeIfAbsent(path: string, data: Uint8Array): Promise<boolean> {
-    const p = this.local(path);
-    const tmp = `${p}.${randomBytes(6).toString('hex')}.tmp`;
-    try {
-      await mkdir(dirname(p), { recursive: true });
-      const fh = await open(tmp, 'wx');
-      try {
-        await fh.writeFile(data);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      // link() fails with EEXIST when the name is taken: exactly one concurrent writer wins,
-      // and readers never see a partly written file.
-      try {
-        await link(tmp, p);
-      } catch (e) {
-        if (!NO_HARD_LINKS.has(errno(e) ?? '')) throw e;
-        // File systems without hard links: O_CREAT|O_EXCL on the final name is still atomic.
-        await writeExclusive(p, data);
-      }
-      return true;
-    } catch (e) {
-      if (errno(e) === 'EEXIST') return false;
-      throw fsError(e, path, 'write');
-    } finally {
-      await unlink(tmp).catch(() => undefined);
-    }
+    return this.writeStreamIfAbsent(path, [data]);
   }
 
-  async writeStreamIfAbsent(path: string, chunks: AsyncIterable<Uint8Array>): Promise<boolean> {
+  async writeStreamIfAbsent(path: string, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<boolean> {
     const p = this.local(path);
     if (await this.stat(path)) return false;
     const tmp = `${p}.${randomBytes(6).toString('hex')}.tmp`;
@@ -114,7 +88,8 @@ export class LocalFileIO implements FileIO {
       } finally {
         await fh.close();
       }
-      // Same publication rule as writeIfAbsent: the final name appears only for a complete file.
+      // link() fails with EEXIST when the name is taken: exactly one concurrent writer wins, and
+      // the final name appears only for a complete file.
       try {
         await link(tmp, p);
       } catch (e) {
@@ -201,16 +176,6 @@ export class LocalFileIO implements FileIO {
 
 /** errno codes of `link()` on file systems that have no hard links (FAT, some FUSE/SMB mounts). */
 const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV']);
-
-async function writeExclusive(p: string, data: Uint8Array): Promise<void> {
-  const fh = await open(p, 'wx');
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
 
 function errno(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException | undefined)?.code;
