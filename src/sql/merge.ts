@@ -11,6 +11,7 @@ import { identityPaths } from '../table/manifest-reader.js';
 import { planScan } from '../table/scan.js';
 import type { QueryText, Statement } from './ast.js';
 import { conflictDetector, deleteGroups, rowDelta, writeMode } from './dml.js';
+import { KNOWN_PARTITION, UNKNOWN_PARTITION, keptPartitions } from './kept-partitions.js';
 import type { SqlSession, StatementResult } from './session.js';
 
 type Merge = Extract<Statement, { kind: 'merge' }>;
@@ -137,9 +138,12 @@ export async function merge(session: SqlSession, stmt: Merge): Promise<Statement
       const affectedTasks = plan.tasks.filter((x) => affected.has(x.file.file_path));
       await engine.run(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(rewrite)} AS ${await scanSql(schema, affectedTasks, io, identityPaths, { rowIds: true, specs: table.metadata['partition-specs'], engine })}`);
       releases.push(() => engine.run(`DROP VIEW IF EXISTS ${quoteIdent(rewrite)}`));
-      const kept = `SELECT ${schema.fields.map((f) => `__v.${quoteIdent(f.name)}`).join(', ')} FROM ${quoteIdent(rewrite)} AS __v
+      const kp = keptPartitions(affectedTasks, target.spec['spec-id'], '__v');
+      const kept = `SELECT ${schema.fields.map((f) => `__v.${quoteIdent(f.name)}`).join(', ')}${kp ? `, ${kp.index} AS ${KNOWN_PARTITION}` : ''}
+        FROM ${quoteIdent(rewrite)} AS __v ${kp?.join ?? ''}
         WHERE (__v.${ROW_FILE}, __v.${ROW_POS}) NOT IN (SELECT (__f, __p) FROM ${quoteIdent(joined)} WHERE __c IN (${touches}))`;
-      added.push(...(await writeDataFiles(engine, io, target, `${kept} UNION ALL ${newRows}`)));
+      const changed = kp ? `SELECT ${cols}, ${UNKNOWN_PARTITION} FROM ${quoteIdent(joined)} WHERE __c IN (${writes})` : newRows;
+      added.push(...(await writeDataFiles(engine, io, target, `${kept} UNION ALL ${changed}`, kp ? { knownPartitions: kp.option } : {})));
     } else {
       const tasksByPath = new Map(plan.tasks.map((x) => [x.file.file_path, x]));
       const { groups, rows } = deleteGroups(table.metadata, affected, tasksByPath);
