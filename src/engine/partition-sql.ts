@@ -64,15 +64,43 @@ function bucketSql(n: number, type: PrimitiveTypeName, col: string): string {
   switch (type) {
     case 'int':
     case 'long':
-      return `iceberg_bucket_long(CAST(${col} AS BIGINT), ${n})`;
+      return bucketLongSql(`CAST(${col} AS BIGINT)`, n);
     case 'date':
     case 'time':
     case 'timestamp':
     case 'timestamptz':
-      return `iceberg_bucket_long(${canonical(type, col)}, ${n})`;
+      return bucketLongSql(canonical(type, col), n);
     default:
       throw new UnsupportedError(`writing bucket partitions of ${type} columns is not supported`);
   }
+}
+
+const U32 = '4294967295';
+
+/**
+ * The bucket of a BIGINT expression in DuckDB arithmetic, so no row crosses into JavaScript (spec
+ * appendix B: Murmur3 x86 32-bit, seed 0, of the value's 8 little-endian bytes, then
+ * `(hash & Integer.MAX_VALUE) % n`). Every intermediate is a BIGINT holding an unsigned 32-bit
+ * word. A product of two words needs 64 unsigned bits, so it is taken in UBIGINT and masked.
+ * A rotation left by r of a word x is `((x << r) - 1) % (2^32 - 1) + 1`: x << r splits into a
+ * high part H (< 2^r) and a low part L (multiple of 2^r), the rotation is L + H, and 2^32 ≡ 1
+ * (mod 2^32 - 1) makes x << r ≡ L + H; for x ≠ 0 the rotation lies in [1, 2^32 - 1], which the
+ * shifted remainder picks, and x = 0 gives (-1 % m) + 1 = 0. Written so, x appears once, and the
+ * expression stays small (only the final mix repeats its input).
+ */
+export function bucketLongSql(value: string, n: number): string {
+  const mul = (x: string, c: number): string => `((${x})::UBIGINT * ${c}::UBIGINT & ${U32})::BIGINT`;
+  const rotl = (x: string, r: number): string => `((((${x}) << ${r}) - 1) % ${U32} + 1)`;
+  const block = (k: string): string => mul(rotl(mul(k, 0xcc9e2d51), 15), 0x1b873593);
+  const step = (h: string): string => `((${rotl(h, 13)} * 5 + ${0xe6546b64}) & ${U32})`;
+  const shiftXor = (x: string, s: number): string => `xor(${x}, (${x}) >> ${s})`;
+  const low = `((${value}) & ${U32})`;
+  const high = `(((${value}) >> 32) & ${U32})`;
+  let h = step(block(low));
+  h = step(`xor(${h}, ${block(high)})`);
+  h = `xor(${h}, 8)`; // the input length
+  h = shiftXor(mul(shiftXor(mul(shiftXor(h, 16), 0x85ebca6b), 13), 0xc2b2ae35), 16);
+  return `CAST((${h} & 2147483647) % ${n} AS INTEGER)`;
 }
 
 function truncateSql(w: number, type: PrimitiveTypeName, col: string): string {

@@ -74,7 +74,13 @@ export async function scanSql(
     }
     return out;
   };
-  const groups = identityGroups(columns, tasks, options.specs ?? [], present, nestedOf);
+  // Files with deletes are read apart from files without: only their rows pay for the delete
+  // filters (and for DuckDB's file_row_number, unless row ids are asked for).
+  const groups = identityGroups(columns, tasks, options.specs ?? [], present, nestedOf).flatMap((g) =>
+    [true, false]
+      .map((dirty) => ({ ...g, dirty, tasks: g.tasks.filter((t) => (t.deletes.length > 0) === dirty) }))
+      .filter((x) => x.tasks.length > 0),
+  );
   // Each data file is known to the delete filters by one slot number: its group's offset plus its
   // index in that group's read_parquet list (DuckDB's file_index).
   const slot = new Map<string, number>();
@@ -84,9 +90,10 @@ export async function scanSql(
     offsets.push(next);
     for (const t of g.tasks) slot.set(t.file.file_path, next++);
   }
-  const readData = (withIds: boolean): string =>
+  const readData = (withIds: boolean, dirty: boolean): string =>
     groups
       .map((g, gi) => {
+        if (g.dirty !== dirty) return undefined;
         const files = `[${g.tasks.map((t) => quoteString(local.get(t.file.file_path)!)).join(', ')}]`;
         const ids = withIds ? `, (file_index + ${offsets[gi]})::UBIGINT AS __slot, file_row_number AS __rn` : '';
         const rewrites = [...g.nested.values()].some((n) => n.readType === null || n.rebuild !== null);
@@ -101,11 +108,21 @@ export async function scanSql(
           : '*';
         return `SELECT ${list}${ids} FROM read_parquet(${files}, schema = ${schemaMapOption(columns, g.defaults, g.nested)})`;
       })
+      .filter((x) => x !== undefined)
       .join(' UNION ALL ');
-  const withDeletes = tasks.some((t) => t.deletes.length > 0);
+  const withDeletes = groups.some((g) => g.dirty);
+  const withoutDeletes = groups.some((g) => !g.dirty);
   if (!withDeletes && !rowIds) {
-    return `SELECT ${columns.map((f) => quoteIdent(f.name)).join(', ')} FROM (${readData(false)})`;
+    return `SELECT ${columns.map((f) => quoteIdent(f.name)).join(', ')} FROM (${readData(false, false)})`;
   }
+  // A row's data file as stored in metadata: the slot indexes a constant list (1-based), no join.
+  const slotPaths: string[] = [];
+  for (const [path, i] of slot) slotPaths[i] = quoteString(path);
+  const selectFrom = (alias: string): string =>
+    columns.map((f) => `${alias}.${quoteIdent(f.name)}`).join(', ') +
+    (rowIds ? `, ([${slotPaths.join(', ')}])[(${alias}.__slot + 1)::BIGINT] AS ${ROW_FILE}, ${alias}.__rn AS ${ROW_POS}` : '');
+  const clean = withoutDeletes ? `SELECT ${selectFrom('__clean')} FROM (${readData(rowIds, false)}) AS __clean` : undefined;
+  if (!withDeletes) return clean!;
 
   // Deletes are filters keyed by each data file's slot and DuckDB's file_row_number; each delete
   // file applies exactly to the data files planning attached it to (sequence numbers and partitions
@@ -115,7 +132,7 @@ export async function scanSql(
   // flipped to build on the data side, whose cardinality read_parquet's `schema` map hides, at about
   // three times the CPU of the scan itself. Slot columns of the delete side are cast to file_index's
   // own type (UBIGINT).
-  const ctes: string[] = [`__data AS (SELECT * FROM (${readData(true)}))`];
+  const ctes: string[] = [`__data AS (SELECT * FROM (${readData(true, true)}))`];
   const filters: string[] = [];
 
   const posDeletes = uniqueDeletes(tasks, FileContent.PositionDeletes);
@@ -152,14 +169,8 @@ export async function scanSql(
     const cols = eqFields.map((f) => quoteIdent(f.name));
     filters.push(`(__data.__slot, ${cols.map((c) => `__data.${c}`).join(', ')}) NOT IN (SELECT (__slot, ${cols.join(', ')}) FROM ${name})`);
   }
-  // A row's data file as stored in metadata: the slot indexes a constant list (1-based), no join.
-  const slotPaths: string[] = [];
-  for (const [path, i] of slot) slotPaths[i] = quoteString(path);
-  const select =
-    columns.map((f) => `__data.${quoteIdent(f.name)}`).join(', ') +
-    (rowIds ? `, ([${slotPaths.join(', ')}])[(__data.__slot + 1)::BIGINT] AS ${ROW_FILE}, __data.__rn AS ${ROW_POS}` : '');
   const where = filters.length > 0 ? ` WHERE ${filters.join(' AND ')}` : '';
-  return `WITH ${ctes.join(',\n')} SELECT ${select} FROM __data${where}`;
+  return `WITH ${ctes.join(',\n')} SELECT ${selectFrom('__data')} FROM __data${where}${clean ? ` UNION ALL ${clean}` : ''}`;
 }
 
 /**

@@ -5,12 +5,12 @@ import { dirname, join } from 'node:path';
 import { LocalFileIO } from '../io/local.js';
 import { toLocalPath } from '../io/paths.js';
 import type { FileIO } from '../io/file-io.js';
-import type { DataFile } from '../manifest/types.js';
+import type { DataFile, PartitionValues } from '../manifest/types.js';
 import { FileContent } from '../manifest/types.js';
 import { partitionPath } from '../spec/partition.js';
 import { findField, isPrimitive, typeToString } from '../spec/schema.js';
-import { parseTransform } from '../spec/transforms.js';
-import type { NestedField, PartitionSpec, Schema, SortOrder } from '../spec/types.js';
+import { parseTransform, transformResultType } from '../spec/transforms.js';
+import type { NestedField, PartitionSpec, PrimitiveTypeName, Schema, SortOrder } from '../spec/types.js';
 import { ValidationError } from '../errors.js';
 import type { DuckDBEngine } from './duckdb.js';
 import { quoteIdent, quoteString } from './duckdb.js';
@@ -33,6 +33,15 @@ export interface WriteOptions {
   columns?: string[];
   /** Prefix for file names, to tell writers apart. */
   filePrefix?: string;
+  /**
+   * Rows whose partition is known without computing it: the source's column `column` (not
+   * written) holds an index into `tuples` or NULL. A row kept unchanged from a data file of the
+   * target spec keeps that file's tuple (spec: a data file's partition tuple holds for all its
+   * rows), so rewrites skip transforms such as bucket for them. Only fields whose values are
+   * integers (bucket, year, month, day, hour, identity of integer and temporal columns) are taken
+   * from `tuples`; the others, and rows with NULL, are computed.
+   */
+  knownPartitions?: { column: string; tuples: PartitionValues[] };
 }
 
 const DEFAULT_TARGET_FILE_SIZE = 512 * 1024 * 1024;
@@ -49,7 +58,10 @@ export async function writeDataFiles(
   sourceSql: string,
   options: WriteOptions = {},
 ): Promise<DataFile[]> {
-  const select = await insertProjection(engine, target.schema, sourceSql, options.columns);
+  const given = options.knownPartitions;
+  const known = given && target.spec.fields.length > 0 ? given : undefined;
+  const projected = given ? `SELECT * EXCLUDE (${quoteIdent(given.column)}) FROM (${sourceSql})` : sourceSql;
+  const select = await insertProjection(engine, target.schema, projected, options.columns);
   const partitionCols = target.spec.fields
     .filter((f) => f.transform !== 'void')
     .map((f, i) => {
@@ -57,15 +69,18 @@ export async function writeDataFiles(
       if (!source || !isPrimitive(source.type)) {
         throw new ValidationError(`partition field ${f.name} has no primitive top-level source column`);
       }
-      return { field: f, alias: `__p${i}`, sql: transformSql(f.transform, source.type, `__t.${quoteIdent(source.name)}`), source };
+      const computed = transformSql(f.transform, source.type, `__t.${quoteIdent(source.name)}`);
+      const list = known ? knownValues(f, source.type, known.tuples) : undefined;
+      const sql = list ? `CASE WHEN __t.__known IS NULL THEN ${computed} ELSE (${list})[__t.__known + 1] END` : computed;
+      return { field: f, alias: `__p${i}`, sql, source };
     });
   const order = sortClause(target);
   const staging = await stagingDir(io, target.location);
   const prefix = options.filePrefix ?? `00000-${Date.now()}`;
-  const inner = `SELECT ${select} FROM (${sourceSql}) AS __src`;
+  const inner = `SELECT ${select}${known ? `, __src.${quoteIdent(known.column)} AS __known` : ''} FROM (${sourceSql}) AS __src`;
   const withParts =
     partitionCols.length > 0
-      ? `SELECT __t.*, ${partitionCols.map((p) => `${p.sql} AS ${p.alias}`).join(', ')} FROM (${inner}) AS __t`
+      ? `SELECT __t.*${known ? ' EXCLUDE (__known)' : ''}, ${partitionCols.map((p) => `${p.sql} AS ${p.alias}`).join(', ')} FROM (${inner}) AS __t`
       : inner;
   const ordered = order ? `SELECT * FROM (${withParts}) AS __t ORDER BY ${order}` : withParts;
   const targetSize = Number(target.properties['write.target-file-size-bytes'] ?? DEFAULT_TARGET_FILE_SIZE);
@@ -117,6 +132,24 @@ export async function writeDataFiles(
     await rm(staging, { recursive: true, force: true });
   }
   return out;
+}
+
+/**
+ * A partition field's values in `tuples` as a DuckDB list of the canonical form transformSql
+ * computes (integers), or undefined when the field's values are not integers.
+ */
+function knownValues(field: PartitionSpec['fields'][number], sourceType: PrimitiveTypeName, tuples: PartitionValues[]): string | undefined {
+  const result = transformResultType(parseTransform(field.transform), sourceType);
+  const sqlType = result === 'int' || result === 'date' ? 'INTEGER' : result === 'long' || result === 'time' || result === 'timestamp' || result === 'timestamptz' ? 'BIGINT' : undefined;
+  if (!sqlType) return undefined;
+  const items: string[] = [];
+  for (const t of tuples) {
+    const v = t[field.name];
+    if (v === null || v === undefined) items.push(`NULL::${sqlType}`);
+    else if (typeof v === 'number' || typeof v === 'bigint') items.push(`${BigInt(v)}::${sqlType}`);
+    else return undefined;
+  }
+  return `[${items.join(', ')}]`;
 }
 
 /**

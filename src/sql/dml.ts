@@ -13,6 +13,7 @@ import type { Transaction } from '../table/transaction.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import type { QueryText } from './ast.js';
 import { extractScanFilters } from './filters.js';
+import { KNOWN_PARTITION, keptPartitions } from './kept-partitions.js';
 import type { SqlSession, StatementResult } from './session.js';
 
 export interface RowLevelChange {
@@ -95,7 +96,15 @@ export async function rowLevelChange(session: SqlSession, change: RowLevelChange
     const tasksByPath = new Map(plan.tasks.map((t) => [t.file.file_path, t]));
     const target = { schema, spec: table.spec(), sortOrder: table.sortOrder(), location: table.location, properties: table.properties };
     const columns = schema.fields.map((f) => quoteIdent(f.name));
-    const inList = (files: Set<string>): string => `${ROW_FILE} IN (${[...files].map(quoteString).join(', ')})`;
+    // Files are rewritten or get deletes from a view over just those files: filtering the whole
+    // target by an IN list of paths costs a join over every row of the table.
+    const tasksOf = (files: Set<string>): typeof plan.tasks => plan.tasks.filter((t) => files.has(t.file.file_path));
+    const viewOf = async (files: Set<string>): Promise<string> => {
+      const name = `${view}_${releases.length}`;
+      await engine.run(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(name)} AS ${await scanSql(schema, tasksOf(files), io, identityPaths, { rowIds: true, specs: table.metadata['partition-specs'], engine })}`);
+      releases.push(() => engine.run(`DROP VIEW IF EXISTS ${quoteIdent(name)}`));
+      return quoteIdent(name);
+    };
     const updated = schema.fields
       .map((f) => {
         const v = values.find((x) => x.column.toLowerCase() === f.name.toLowerCase());
@@ -110,21 +119,26 @@ export async function rowLevelChange(session: SqlSession, change: RowLevelChange
     const affected = new Set([...whole, ...partial]);
     if (mode === 'copy-on-write') {
       for (const f of affected) removed.add(f);
+      // Rows left unchanged keep their file's partition (updated rows may move and are computed).
+      const rewritten = change.kind === 'delete' ? partial : affected;
+      const kp = keptPartitions(tasksOf(rewritten), target.spec['spec-id'], alias);
+      const knownSql = kp ? `, ${change.kind === 'delete' ? kp.index : `CASE WHEN ${cond} THEN NULL ELSE ${kp.index} END`} AS ${KNOWN_PARTITION}` : '';
+      const from = `${await viewOf(rewritten)} AS ${alias} ${kp?.join ?? ''}`;
       const keep =
         change.kind === 'delete'
-          ? `SELECT ${columns.join(', ')} FROM ${quoteIdent(view)} AS ${alias} WHERE ${inList(partial)} AND NOT (${cond})`
+          ? `SELECT ${columns.map((c) => `${alias}.${c}`).join(', ')}${knownSql} FROM ${from} WHERE NOT (${cond})`
           : `SELECT ${schema.fields
               .map((f) => {
                 const v = values.find((x) => x.column.toLowerCase() === f.name.toLowerCase());
                 return v ? `CASE WHEN ${cond} THEN (${v.sql}) ELSE ${alias}.${quoteIdent(f.name)} END AS ${quoteIdent(f.name)}` : `${alias}.${quoteIdent(f.name)}`;
               })
-              .join(', ')} FROM ${quoteIdent(view)} AS ${alias} WHERE ${inList(affected)}`;
-      if (change.kind === 'update' || partial.size > 0) added.push(...(await writeDataFiles(engine, io, target, keep)));
+              .join(', ')}${knownSql} FROM ${from}`;
+      if (change.kind === 'update' || partial.size > 0) added.push(...(await writeDataFiles(engine, io, target, keep, kp ? { knownPartitions: kp.option } : {})));
     } else {
       for (const f of whole) removed.add(f);
       if (partial.size > 0) {
         const { groups, rows } = deleteGroups(table.metadata, partial, tasksByPath);
-        const source = `SELECT ${ROW_FILE} AS file_path, ${ROW_POS} AS pos, g.__group FROM ${quoteIdent(view)} AS ${alias} JOIN (VALUES ${rows.join(', ')}) g(__gfile, __group) ON g.__gfile = ${ROW_FILE} WHERE ${cond}`;
+        const source = `SELECT ${ROW_FILE} AS file_path, ${ROW_POS} AS pos, g.__group FROM ${await viewOf(partial)} AS ${alias} JOIN (VALUES ${rows.join(', ')}) g(__gfile, __group) ON g.__gfile = ${ROW_FILE} WHERE ${cond}`;
         for (const d of await writePositionDeletes(engine, io, table.location, source, groups, schema)) {
           addedDeletes.push(d.file);
           addedFileSpecs.set(d.file.file_path, d.specId);

@@ -1,4 +1,5 @@
-import { quoteIdent, quoteString } from '../engine/duckdb.js';
+import { runBuildingRight } from '../engine/build-side.js';
+import { quoteIdent } from '../engine/duckdb.js';
 import { ROW_FILE, ROW_POS, scanSql } from '../engine/scan-view.js';
 import { sqlLiteral } from '../engine/types.js';
 import { writeDataFiles, writePositionDeletes } from '../engine/writer.js';
@@ -10,6 +11,7 @@ import { identityPaths } from '../table/manifest-reader.js';
 import { planScan } from '../table/scan.js';
 import type { QueryText, Statement } from './ast.js';
 import { conflictDetector, deleteGroups, rowDelta, writeMode } from './dml.js';
+import { KNOWN_PARTITION, UNKNOWN_PARTITION, keptPartitions } from './kept-partitions.js';
 import type { SqlSession, StatementResult } from './session.js';
 
 type Merge = Extract<Statement, { kind: 'merge' }>;
@@ -90,10 +92,18 @@ export async function merge(session: SqlSession, stmt: Merge): Promise<Statement
         for (const a of w.action.assignments) if (!schema.fields.some((x) => x.name.toLowerCase() === a.column.toLowerCase())) throw new ValidationError(`unknown column '${a.column}' in MERGE UPDATE of ${table.name}`);
       }
     }
-    await engine.run(
+    // The join hashes the smaller side: the source's row count is known, the target's is at most
+    // its files' record counts (DuckDB's own estimate of the target scan is far too low).
+    const sourceRows = Number((await engine.query(`SELECT count(*) FROM ${quoteIdent(src)}`)).rows[0]![0]);
+    const targetRows = plan.tasks.reduce((n, x) => n + x.file.record_count, 0);
+    const targetSide = `${quoteIdent(view)} AS ${t}`;
+    const sourceSide = `${quoteIdent(src)} AS ${s}`;
+    const [probe, build] = sourceRows <= targetRows ? [targetSide, sourceSide] : [sourceSide, targetSide];
+    await runBuildingRight(
+      engine,
       `CREATE OR REPLACE TEMP TABLE ${quoteIdent(joined)} AS SELECT * FROM (
          SELECT ${t}.${ROW_FILE} AS __f, ${t}.${ROW_POS} AS __p, ${s}.__floe_srow AS __srow, ${clauseSql} AS __c, ${columnSql.join(', ')}
-         FROM ${quoteIdent(view)} AS ${t} FULL OUTER JOIN ${quoteIdent(src)} AS ${s} ON (${await prepare(stmt.on)})
+         FROM ${probe} FULL OUTER JOIN ${build} ON (${await prepare(stmt.on)})
        ) AS __m WHERE __c > 0`,
     );
     releases.push(() => engine.run(`DROP TABLE IF EXISTS ${quoteIdent(joined)}`));
@@ -122,10 +132,18 @@ export async function merge(session: SqlSession, stmt: Merge): Promise<Statement
       if (inserted > 0) added.push(...(await writeDataFiles(engine, io, target, newRows)));
     } else if (mode === 'copy-on-write') {
       for (const f of affected) removed.add(f);
-      const kept = `SELECT ${schema.fields.map((f) => `__v.${quoteIdent(f.name)}`).join(', ')} FROM ${quoteIdent(view)} AS __v
-        ANTI JOIN (SELECT __f, __p FROM ${quoteIdent(joined)} WHERE __c IN (${touches})) AS j ON j.__f = __v.${ROW_FILE} AND j.__p = __v.${ROW_POS}
-        WHERE __v.${ROW_FILE} IN (${[...affected].map(quoteString).join(', ')})`;
-      added.push(...(await writeDataFiles(engine, io, target, `${kept} UNION ALL ${newRows}`)));
+      // Only the affected files are read again, and the touched rows are a filter on (file, pos):
+      // NOT IN hashes the small touched side (an anti join would be flipped onto the scan).
+      const rewrite = `${view}_affected`;
+      const affectedTasks = plan.tasks.filter((x) => affected.has(x.file.file_path));
+      await engine.run(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(rewrite)} AS ${await scanSql(schema, affectedTasks, io, identityPaths, { rowIds: true, specs: table.metadata['partition-specs'], engine })}`);
+      releases.push(() => engine.run(`DROP VIEW IF EXISTS ${quoteIdent(rewrite)}`));
+      const kp = keptPartitions(affectedTasks, target.spec['spec-id'], '__v');
+      const kept = `SELECT ${schema.fields.map((f) => `__v.${quoteIdent(f.name)}`).join(', ')}${kp ? `, ${kp.index} AS ${KNOWN_PARTITION}` : ''}
+        FROM ${quoteIdent(rewrite)} AS __v ${kp?.join ?? ''}
+        WHERE (__v.${ROW_FILE}, __v.${ROW_POS}) NOT IN (SELECT (__f, __p) FROM ${quoteIdent(joined)} WHERE __c IN (${touches}))`;
+      const changed = kp ? `SELECT ${cols}, ${UNKNOWN_PARTITION} FROM ${quoteIdent(joined)} WHERE __c IN (${writes})` : newRows;
+      added.push(...(await writeDataFiles(engine, io, target, `${kept} UNION ALL ${changed}`, kp ? { knownPartitions: kp.option } : {})));
     } else {
       const tasksByPath = new Map(plan.tasks.map((x) => [x.file.file_path, x]));
       const { groups, rows } = deleteGroups(table.metadata, affected, tasksByPath);

@@ -240,11 +240,28 @@ class DeleteIndex {
       if (d.file.content === FileContent.PositionDeletes) {
         if (d.sequenceNumber < dataSeq) return false;
         const ref = d.file.referenced_data_file;
-        return ref === undefined || ref === file.file_path;
+        return ref === undefined ? mayName(d.file, file.file_path) : ref === file.file_path;
       }
       return d.sequenceNumber > dataSeq;
     });
   }
+}
+
+/** spec: reserved field id of a position delete file's `file_path` column. */
+const DELETE_FILE_PATH_ID = 2147483546;
+
+/**
+ * Whether a position delete file may name a data file: its `file_path` column's bounds bracket
+ * the paths it holds (as Java's delete file index skips deletes whose bounds exclude the data
+ * file), so a delete file that lies in the partition but names other files is not read.
+ * Strings order by UTF-8 bytes (spec: bounds); a file without both bounds may name any.
+ */
+function mayName(deletes: DataFile, path: string): boolean {
+  const lo = deletes.lower_bounds?.get(DELETE_FILE_PATH_ID);
+  const hi = deletes.upper_bounds?.get(DELETE_FILE_PATH_ID);
+  if (!lo || !hi) return true;
+  const p = Buffer.from(path, 'utf8');
+  return Buffer.compare(Buffer.from(lo), p) <= 0 && Buffer.compare(p, Buffer.from(hi)) <= 0;
 }
 
 /** A stable string key of a partition tuple within a spec. */
