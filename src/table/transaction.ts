@@ -52,6 +52,10 @@ export interface OverwriteOptions {
   requiredFiles?: Set<string>;
   ownsFiles?: boolean;
   operation?: 'overwrite' | 'delete' | 'replace';
+  /** Explicit data sequence number of the added data files (see SnapshotChanges). */
+  dataSequenceNumber?: number;
+  /** Extra validation of files added by concurrent snapshots (see SnapshotChanges). */
+  validateAdded?: SnapshotChanges['validateAdded'];
   summary?: Record<string, string>;
 }
 
@@ -158,6 +162,8 @@ export class Transaction {
       removes: options.removes,
       conflictsWith: options.conflictsWith,
       requiredFiles: options.requiredFiles,
+      ...(options.dataSequenceNumber !== undefined ? { addedDataSequenceNumber: options.dataSequenceNumber } : {}),
+      ...(options.validateAdded ? { validateAdded: options.validateAdded } : {}),
       baseSnapshotId: snapshotForRef(this.table.metadata, branch)?.['snapshot-id'],
       extraSummary: options.summary,
     });
