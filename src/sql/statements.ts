@@ -21,6 +21,7 @@ import { rowLevelChange } from './dml.js';
 import { alterTable } from './alter.js';
 import { merge } from './merge.js';
 import { callProcedure } from './call.js';
+import { optimize } from './optimize.js';
 
 function done(statement: Statement['kind'], message: string): StatementResult {
   return { statement, message, columns: [], rows: [], scans: [] };
@@ -141,6 +142,8 @@ export async function executeStatement(session: SqlSession, stmt: Statement): Pr
       return merge(session, stmt);
     case 'call':
       return callProcedure(session, stmt);
+    case 'optimize':
+      return optimize(session, stmt);
     default:
       throw new UnsupportedError(`${stmt.kind.replace(/([A-Z])/g, ' $1').toUpperCase()} statements are not supported yet`);
   }
