@@ -4,6 +4,7 @@ import { registerAwsConfig } from './aws-config.js';
 import { registerDescribe } from './describe.js';
 import { reportError } from './errors.js';
 import { registerHistory } from './history.js';
+import { registerMaintainCompact } from './maintain-compact.js';
 import { registerRollback } from './rollback.js';
 import { registerSql } from './sql.js';
 import { registerTables } from './tables.js';
@@ -27,6 +28,7 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
   registerHistory(program, io, globals);
   registerRollback(program, io, globals);
   registerAwsConfig(program, io, globals);
+  registerMaintainCompact(program.command('maintain').description('table maintenance'), io, globals);
   try {
     await program.parseAsync(argv);
     return 0;
