@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { openWarehouse, type Warehouse } from '../src/index.js';
 import { quoteString } from '../src/engine/duckdb.js';
 import type { DataFile } from '../src/manifest/types.js';
+import { maintenance } from './maintenance.js';
 
 const ROWS = Number(process.env['BENCH_ROWS'] ?? 10_000_000);
 const FILES = Number(process.env['BENCH_FILES'] ?? 10_000);
@@ -241,6 +242,7 @@ async function main(): Promise<void> {
     if (!only || only === 'planning') await planning(wh);
     if (!only || only === 'commit') await commits(wh);
     if (!only || only === 'dml') await dml(wh, dir);
+    if (!only || only === 'maintenance') await maintenance(wh);
   } finally {
     await wh.close();
     await rm(dir, { recursive: true, force: true });
