@@ -14,6 +14,7 @@ import type { TableIdentifier } from './spec/types.js';
 import { parseScript } from './sql/parser.js';
 import { SqlSession, type StatementResult } from './sql/session.js';
 import { newTableContext, Table, type TableContext } from './table/table.js';
+import { autoCompaction } from './table/auto-compact.js';
 import { ValidationError } from './errors.js';
 
 export interface WarehouseOptions {
@@ -41,7 +42,7 @@ export class Warehouse {
     readonly io: FileIO,
     readonly engine: DuckDBEngine,
   ) {
-    this.tableContext = newTableContext(catalog, io);
+    this.tableContext = { ...newTableContext(catalog, io), afterCommit: autoCompaction(engine) };
     this.session = new SqlSession({ catalog, io, engine, tables: this.tableContext });
   }
 

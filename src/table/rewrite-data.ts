@@ -29,6 +29,11 @@ export interface RewriteDataFilesOptions {
   targetFileSizeBytes?: number;
   /** A partition is rewritten when it has at least this many candidate files (default 2) or any file with deletes. */
   minInputFiles?: number;
+  /**
+   * Whether a file with delete files attached is rewritten even when its partition has fewer than
+   * `minInputFiles` candidates (default true: compaction applies and drops deletes).
+   */
+  rewriteFilesWithDeletes?: boolean;
   /** Write each new file sorted by the table's sort order. */
   sort?: boolean;
   /** Plan only: report the groups that would be rewritten, write and commit nothing. */
@@ -130,7 +135,7 @@ export async function rewriteDataFiles(table: Table, options: RewriteDataFilesOp
       )
     : undefined;
 
-  const planned = planGroups(full.tasks, selected, target, minInputFiles);
+  const planned = planGroups(full.tasks, selected, target, minInputFiles, options.rewriteFilesWithDeletes ?? true);
   const groups: RewriteGroup[] = planned.map((g) => {
     const tasks = g.bins.flat();
     return {
@@ -245,11 +250,17 @@ function targetSize(option: number | undefined, props: Record<string, string>): 
  * and files with delete files that may apply to them. A group is rewritten when it has at least
  * `minInputFiles` candidates or any candidate with deletes.
  */
-export function planGroups(tasks: FileScanTask[], selected: Set<string> | undefined, target: number, minInputFiles: number): PlannedGroup[] {
+export function planGroups(
+  tasks: FileScanTask[],
+  selected: Set<string> | undefined,
+  target: number,
+  minInputFiles: number,
+  deletesTrigger = true,
+): PlannedGroup[] {
   const byPartition = new Map<string, { specId: number; partition: PartitionValues; tasks: FileScanTask[] }>();
   for (const t of tasks) {
     if (selected && !selected.has(t.file.file_path)) continue;
-    const hasDeletes = t.deletes.some((d) => mayApply(d, t));
+    const hasDeletes = deletesTrigger && t.deletes.some((d) => mayApply(d, t));
     if (!hasDeletes && t.file.file_size_in_bytes >= SMALL_FILE_RATIO * target) continue;
     const key = partitionKey(t.specId, t.file.partition);
     const g = byPartition.get(key);
@@ -258,7 +269,7 @@ export function planGroups(tasks: FileScanTask[], selected: Set<string> | undefi
   }
   const out: PlannedGroup[] = [];
   for (const g of byPartition.values()) {
-    const withDeletes = g.tasks.some((t) => t.deletes.some((d) => mayApply(d, t)));
+    const withDeletes = deletesTrigger && g.tasks.some((t) => t.deletes.some((d) => mayApply(d, t)));
     if (g.tasks.length < minInputFiles && !withDeletes) continue;
     const sorted = [...g.tasks].sort((a, b) => b.file.file_size_in_bytes - a.file.file_size_in_bytes);
     const bins: { size: number; tasks: FileScanTask[] }[] = [];
@@ -271,7 +282,7 @@ export function planGroups(tasks: FileScanTask[], selected: Set<string> | undefi
       } else bins.push({ size, tasks: [t] });
     }
     // A lone file without deletes would be rewritten into itself: nothing gained.
-    const useful = bins.map((b) => b.tasks).filter((b) => b.length > 1 || b.some((t) => t.deletes.some((d) => mayApply(d, t))));
+    const useful = bins.map((b) => b.tasks).filter((b) => b.length > 1 || (deletesTrigger && b.some((t) => t.deletes.some((d) => mayApply(d, t)))));
     if (useful.length > 0) out.push({ specId: g.specId, partition: g.partition, bins: useful });
   }
   return out;

@@ -69,6 +69,7 @@ export interface OverwriteOptions {
 export class Transaction {
   private readonly ops: Operation[] = [];
   private readonly owned: string[] = [];
+  private readonly branches = new Set<string>();
 
   constructor(private readonly table: Table) {}
 
@@ -244,6 +245,7 @@ export class Transaction {
   }
 
   private snapshot(changes: SnapshotChanges): this {
+    this.branches.add(changes.branch);
     const producer = new SnapshotProducer(this.table.context.io, this.table.context.reader, changes, newSnapshotId());
     this.ops.push({ build: (base) => producer.produce(base), writtenFiles: () => producer.written });
     return this;
@@ -281,7 +283,9 @@ export class Transaction {
       }
       try {
         const loaded = await catalog.commitTable(this.table.identifier, requirements, updates);
-        return new Table(this.table.context, loaded);
+        const committed = new Table(this.table.context, loaded);
+        await this.afterCommit(committed);
+        return committed;
       } catch (err) {
         if (err instanceof CommitStateUnknownError) throw err;
         if (!(err instanceof CommitFailedError) || attempt >= retries) {
@@ -296,6 +300,13 @@ export class Transaction {
         base = (await catalog.loadTable(this.table.identifier)).metadata;
       }
     }
+  }
+
+  /** The context's post-commit hook per branch written; its failures never undo or fail the commit. */
+  private async afterCommit(committed: Table): Promise<void> {
+    const hook = committed.context.afterCommit;
+    if (!hook) return;
+    for (const branch of this.branches) await hook(committed, branch).catch(() => undefined);
   }
 
   private async cleanup(): Promise<void> {

@@ -217,4 +217,25 @@ describe('rewriteDataFiles (bin-pack compaction)', () => {
     expect(progress[progress.length - 1]).toEqual([10, 10]);
     expect(await q(wh, 'SELECT count(*), sum(id) FROM db.b')).toEqual([[10, 45]]);
   });
+
+  it('compacts automatically after a commit once a partition has floe.maintenance.compact.min-small-files small files', async () => {
+    const wh = ctx.wh;
+    await wh.sql(`CREATE TABLE db.auto (id INT, p INT) PARTITIONED BY (p) TBLPROPERTIES ('floe.maintenance.compact.min-small-files' = '3')`);
+    await wh.sql('INSERT INTO db.auto VALUES (1, 1), (2, 2)');
+    await wh.sql('INSERT INTO db.auto VALUES (3, 1)');
+    expect(await liveFiles(wh, 'db.auto', 0)).toHaveLength(3);
+    // The third small file of partition p=1 triggers compaction of that partition only.
+    await wh.appendRows('db.auto', [{ id: 4, p: 1 }]);
+    const t = await wh.loadTable('db.auto');
+    expect(t.snapshots().map((s) => s.summary.operation)).toEqual(['append', 'append', 'append', 'replace']);
+    expect(await q(wh, `SELECT partition, count(*) FROM db."auto$files" GROUP BY 1 ORDER BY 1`)).toEqual([
+      ['{p=1}', 1],
+      ['{p=2}', 1],
+    ]);
+    expect(await q(wh, 'SELECT id FROM db.auto ORDER BY id')).toEqual([[1], [2], [3], [4]]);
+    // An invalid threshold turns it off without failing writes.
+    await wh.sql(`ALTER TABLE db.auto SET TBLPROPERTIES ('floe.maintenance.compact.min-small-files' = 'often')`);
+    for (let i = 5; i < 8; i++) await wh.sql(`INSERT INTO db.auto VALUES (${i}, 2)`);
+    expect(await liveFiles(wh, 'db.auto', 0)).toHaveLength(5);
+  });
 });
