@@ -59,7 +59,8 @@ export function registerMaintainCompact(maintain: Command, io: CliIO, globals: (
               started = true;
             },
           });
-          bar?.stop();
+          if (started) bar?.stop();
+          started = false;
           const format = formatOf(g, io);
           if (opts.dryRun) {
             const cols = ['spec_id', 'partition', 'files', 'output_files', 'input_bytes', 'input_records', 'delete_files'].map((c) => ({ name: c, type: 'VARCHAR' }));
