@@ -238,4 +238,44 @@ describe('rewriteDataFiles (bin-pack compaction)', () => {
     for (let i = 5; i < 8; i++) await wh.sql(`INSERT INTO db.auto VALUES (${i}, 2)`);
     expect(await liveFiles(wh, 'db.auto', 0)).toHaveLength(5);
   });
+
+  it('keeps each file in its partition spec across partition evolution', async () => {
+    const wh = ctx.wh;
+    await wh.sql('CREATE TABLE db.ev (id INT, p INT) PARTITIONED BY (p)');
+    for (let i = 0; i < 3; i++) await wh.sql(`INSERT INTO db.ev VALUES (${i}, 1), (${i + 10}, 1)`);
+    await wh.sql('ALTER TABLE db.ev ADD PARTITION FIELD bucket(2, id)');
+    for (let i = 0; i < 3; i++) await wh.sql(`INSERT INTO db.ev VALUES (${i + 20}, 1), (${i + 30}, 1)`);
+    const before = await everySnapshot(wh, 'db.ev');
+    const groupsOf = async () => q(wh, 'SELECT DISTINCT spec_id, partition FROM db."ev$files" ORDER BY 1, 2');
+    const groups = await groupsOf();
+    expect(groups.filter((g) => g[0] === 0)).toEqual([[0, '{p=1}']]);
+    expect(groups.filter((g) => g[0] === 1).length).toBeGreaterThanOrEqual(1);
+    const r = await rewriteDataFiles(await wh.loadTable('db.ev'), { engine: wh.engine });
+    expect(r.groups.find((g) => g.specId === 0)?.files).toHaveLength(3);
+    // Each file stays in its spec and partition; each partition is now one file.
+    expect(await groupsOf()).toEqual(groups);
+    expect(await q(wh, 'SELECT count(*) FROM db."ev$files"')).toEqual([[groups.length]]);
+    const after = await everySnapshot(wh, 'db.ev');
+    for (const [id, rows] of before) expect(after.get(id), `snapshot ${id}`).toEqual(rows);
+    expect(await q(wh, 'SELECT count(*) FROM db.ev WHERE p = 1 AND id >= 20')).toEqual([[6]]);
+  });
+
+  it('compacts a branch and leaves main as it was; refuses tags', async () => {
+    const wh = ctx.wh;
+    await wh.sql('CREATE TABLE db.br (id INT)');
+    for (let i = 0; i < 3; i++) await wh.sql(`INSERT INTO db.br VALUES (${i})`);
+    await wh.sql('ALTER TABLE db.br CREATE BRANCH dev');
+    await wh.sql('ALTER TABLE db.br CREATE TAG v1');
+    const main = (await wh.loadTable('db.br')).currentSnapshot()!['snapshot-id'];
+    const r = await rewriteDataFiles(await wh.loadTable('db.br'), { engine: wh.engine, branch: 'dev' });
+    expect(r.rewrittenDataFiles).toBe(3);
+    const t = await wh.loadTable('db.br');
+    expect(t.currentSnapshot()!['snapshot-id']).toBe(main);
+    expect(t.metadata.refs['dev']!['snapshot-id']).toBe(r.snapshotId);
+    expect(await q(wh, `SELECT id FROM db.br FOR VERSION AS OF 'dev' ORDER BY id`)).toEqual([[0], [1], [2]]);
+    expect(await q(wh, 'SELECT count(*) FROM db."br$files"')).toEqual([[3]]);
+    await expect(rewriteDataFiles(t, { engine: wh.engine, branch: 'v1' })).rejects.toThrow(/tags are read-only/);
+    await expect(rewriteDataFiles(t, { engine: wh.engine, branch: 'nope' })).rejects.toThrow(/does not exist/);
+  });
 });
+
