@@ -341,7 +341,9 @@ export function unusedDeleteFiles(deletes: DeleteFileTask[], tasks: FileScanTask
  * Removing a delete file is only safe while no other data file it applies to exists. Concurrent
  * commits add data files with new sequence numbers (which removed deletes never apply to), except
  * another rewrite adding files with an older, explicit data sequence number: if a removed delete
- * file would apply to such a file, the removal would resurrect rows, so it is a conflict.
+ * file would apply to such a file, the removal would resurrect rows, so it is a conflict. (As
+ * rewrites keep files in their partition, such a file replaces one the removed delete applied to,
+ * which this rewrite then also read: the requiredFiles check fails first; this is the backstop.)
  */
 function stillNeeded(removed: DeleteFileTask[], tableName: string): (entry: ManifestEntry, specId: number, snapshot: Snapshot) => void {
   const global = removed.filter((d) => d.file.content === FileContent.EqualityDeletes && d.file.partition !== undefined && Object.keys(d.file.partition).length === 0);
