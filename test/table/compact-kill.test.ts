@@ -73,18 +73,24 @@ describe('compaction killed with SIGKILL (kill safety)', () => {
   }
 
   it('leaves a readable table with the same rows when killed at random points (several seeds)', async () => {
-    // Calibrate: one undisturbed run says how long compaction takes in a child process.
-    const calibration = await prepare();
-    const full = await runWorker(calibration.name, '', '');
-    expect(full.err).toBe('');
-    expect(full.code).toBe(0);
-    const [, ms, rewritten] = /done (\d+) (\d+)/.exec(full.out) ?? [];
-    expect(Number(rewritten)).toBeGreaterThan(0);
-    await checkAfterKill(calibration.name, calibration.rows);
+    // Calibrate: undisturbed runs say how long compaction takes in a child process (the first
+    // run is slower with cold caches, so the faster of two).
+    const durations: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      const calibration = await prepare();
+      const full = await runWorker(calibration.name, '', '');
+      expect(full.err).toBe('');
+      expect(full.code).toBe(0);
+      const [, took, rewritten] = /done (\d+) (\d+)/.exec(full.out) ?? [];
+      expect(Number(rewritten)).toBeGreaterThan(0);
+      durations.push(Number(took));
+      await checkAfterKill(calibration.name, calibration.rows);
+    }
+    const ms = Math.min(...durations);
     const outcomes: string[] = [];
     for (const seed of [1, 2, 3]) {
       const { name, rows } = await prepare();
-      const r = await runWorker(name, '', String(delayFor(seed, Math.ceil(Number(ms) * 1.1))));
+      const r = await runWorker(name, '', String(delayFor(seed, Math.ceil(ms * 0.9))));
       expect(r.err, `seed ${seed}`).toBe('');
       const reached = r.out.trim().split('\n').pop() ?? '(before start)';
       outcomes.push(r.signal === 'SIGKILL' ? `killed after '${reached}'` : r.code === 0 ? 'finished' : `exit ${r.code}`);
