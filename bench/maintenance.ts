@@ -101,9 +101,19 @@ export async function maintenance(wh: Warehouse): Promise<void> {
   line('planning after compaction, ms', planAfter.toFixed(1), '');
   line('planning after / before', `${(planAfter / planBefore).toFixed(3)}x`, '');
   line('query aggregate before compaction / fresh table', `${(queryBefore / (await median(queries[0]![1].replace('{T}', 'maint.fresh')))).toFixed(2)}x`, '');
+  // Alternating runs of the two tables, medians of 15: the load on the machine hits both alike.
   for (const [name, sql] of queries) {
-    const compacted = await median(sql.replace('{T}', 'maint.small'));
-    const fresh = await median(sql.replace('{T}', 'maint.fresh'));
-    line(`query ${name}: compacted / freshly written table`, `${(compacted / fresh).toFixed(2)}x`, '<= 1.20x');
+    const a = sql.replace('{T}', 'maint.small');
+    const b = sql.replace('{T}', 'maint.fresh');
+    await wh.sql(a);
+    await wh.sql(b);
+    const ta: number[] = [];
+    const tb: number[] = [];
+    for (let i = 0; i < 15; i++) {
+      ta.push((await time(() => wh.sql(a)))[0]);
+      tb.push((await time(() => wh.sql(b)))[0]);
+    }
+    const mid = (xs: number[]): number => [...xs].sort((x, y) => x - y)[7]!;
+    line(`query ${name}: compacted / freshly written table`, `${(mid(ta) / mid(tb)).toFixed(2)}x`, '<= 1.20x');
   }
 }
