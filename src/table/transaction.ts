@@ -306,7 +306,14 @@ export class Transaction {
   private async afterCommit(committed: Table): Promise<void> {
     const hook = committed.context.afterCommit;
     if (!hook) return;
-    for (const branch of this.branches) await hook(committed, branch).catch(() => undefined);
+    for (const branch of this.branches) {
+      try {
+        await hook(committed, branch);
+      } catch {
+        // The commit happened: a failing hook must not look like a failed commit (whose files
+        // would be cleaned up), so it never throws out of here.
+      }
+    }
   }
 
   private async cleanup(): Promise<void> {
