@@ -97,9 +97,9 @@ export async function maintenance(wh: Warehouse): Promise<void> {
   const planAfter = await planMs();
   line(`compaction: ${r.rewrittenDataFiles.toLocaleString()} files into ${r.addedDataFiles}, ms`, compactMs.toFixed(0), '');
   line('compaction files rewritten per second', Math.round(r.rewrittenDataFiles / (compactMs / 1000)).toLocaleString(), '');
-  line('planning before compaction, ms', planBefore.toFixed(1), '');
-  line('planning after compaction, ms', planAfter.toFixed(1), '');
-  line('planning after / before', `${(planAfter / planBefore).toFixed(3)}x`, '');
+  line('planning before compaction, ms', planBefore.toFixed(2), '');
+  line('planning after compaction, ms', planAfter.toFixed(3), '');
+  line('planning after / before', `${(planAfter / planBefore).toFixed(4)}x`, '');
   line('query aggregate before compaction / fresh table', `${(queryBefore / (await median(queries[0]![1].replace('{T}', 'maint.fresh')))).toFixed(2)}x`, '');
   // Alternating runs of the two tables, medians of 15: the load on the machine hits both alike.
   for (const [name, sql] of queries) {
