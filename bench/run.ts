@@ -11,6 +11,7 @@ import { quoteString } from '../src/engine/duckdb.js';
 import type { DataFile } from '../src/manifest/types.js';
 import { maintenanceExpire } from './maintenance-expire.js';
 import { zones } from './zones.js';
+import { maintenance } from './maintenance.js';
 
 const ROWS = Number(process.env['BENCH_ROWS'] ?? 10_000_000);
 const FILES = Number(process.env['BENCH_FILES'] ?? 10_000);
@@ -263,6 +264,7 @@ async function main(): Promise<void> {
     if (!only || only === 'dml') await dml(wh, dir);
     if (!only || only === 'expire') await maintenanceExpire(wh, dir);
     if (!only || only === 'zones') await zones();
+    if (!only || only === 'maintenance') await maintenance(wh);
   } finally {
     await wh.close();
     await rm(dir, { recursive: true, force: true });

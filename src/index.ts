@@ -7,6 +7,7 @@ export type { StatementResult } from './sql/session.js';
 export type { QueryResult, SqlValue, ColumnInfo } from './engine/duckdb.js';
 export { Table } from './table/table.js';
 export { Transaction, type AppendOptions, type OverwriteOptions } from './table/transaction.js';
+export { rewriteDataFiles, type RewriteDataFilesOptions, type RewriteDataFilesResult, type RewriteGroup } from './table/rewrite-data.js';
 export type { ScanPlan, ScanOptions, FileScanTask, SnapshotSelector } from './table/scan.js';
 export { IncrementalRangeError, type IncrementalScanOptions, type IncrementalScanPlan } from './table/incremental-scan.js';
 export { runModels, type RunOptions } from './zones/runner.js';

@@ -19,6 +19,7 @@ import type { TableIdentifier } from './spec/types.js';
 import { parseScript } from './sql/parser.js';
 import { SqlSession, type StatementResult } from './sql/session.js';
 import { newTableContext, Table, type TableContext } from './table/table.js';
+import { autoCompaction } from './table/auto-compact.js';
 import { ValidationError } from './errors.js';
 
 export interface WarehouseOptions {
@@ -56,7 +57,7 @@ export class Warehouse {
     readonly engine: DuckDBEngine,
     private readonly ownsIo = false,
   ) {
-    this.tableContext = newTableContext(catalog, io);
+    this.tableContext = { ...newTableContext(catalog, io), afterCommit: autoCompaction(engine) };
     this.session = new SqlSession({ catalog, io, engine, tables: this.tableContext });
   }
 

@@ -9,6 +9,7 @@ import { registerHistory } from './history.js';
 import { registerKeys } from './keys.js';
 import { registerIngest } from './ingest.js';
 import { registerMaintain } from './maintain.js';
+import { compactStep, registerMaintainCompact } from './maintain-compact.js';
 import { registerRollback } from './rollback.js';
 import { registerRun } from './run.js';
 import { registerSql } from './sql.js';
@@ -37,7 +38,7 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
   registerHistory(program, io, globals);
   registerRollback(program, io, globals);
   registerAwsConfig(program, io, globals);
-  registerMaintain(program, io, globals);
+  registerMaintain(program, io, globals, { leadingSteps: [compactStep], subcommands: [registerMaintainCompact] });
   registerRun(program, io, globals);
   registerKeys(program, io);
   registerIngest(program, io, globals);

@@ -22,6 +22,7 @@ import { alterTable } from './alter.js';
 import { merge } from './merge.js';
 import { callProcedure } from './call.js';
 import { vacuumStatement } from './maintenance.js';
+import { optimize } from './optimize.js';
 
 function done(statement: Statement['kind'], message: string): StatementResult {
   return { statement, message, columns: [], rows: [], scans: [] };
@@ -144,8 +145,12 @@ export async function executeStatement(session: SqlSession, stmt: Statement): Pr
       return callProcedure(session, stmt);
     case 'vacuum':
       return vacuumStatement(session, stmt);
-    default:
-      throw new UnsupportedError(`${stmt.kind.replace(/([A-Z])/g, ' $1').toUpperCase()} statements are not supported yet`);
+    case 'optimize':
+      return optimize(session, stmt);
+    default: {
+      const unknown: never = stmt;
+      throw new UnsupportedError(`${(unknown as { kind: string }).kind.replace(/([A-Z])/g, ' $1').toUpperCase()} statements are not supported`);
+    }
   }
 }
 

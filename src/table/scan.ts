@@ -124,6 +124,8 @@ export async function planScan(
   for (const m of manifests) {
     // Live files of every data manifest, pruned or not, from the manifest-list counts.
     if (m.content === ManifestContent.Data) metrics.dataFilesTotal += m.added_files_count + m.existing_files_count;
+    // Only DELETED entries (known from the counts, e.g. a compaction's rewritten manifests): nothing to read.
+    if (m.added_files_count + m.existing_files_count === 0 && m.deleted_files_count > 0) continue;
     if (!evaluators.forSpec(m.partition_spec_id).manifest(m)) continue;
     (m.content === ManifestContent.Deletes ? deleteManifests : dataManifests).push(m);
   }

@@ -34,6 +34,15 @@ export interface SnapshotChanges {
    * partition an overwrite replaces). Checked against every snapshot committed since `baseSnapshotId`.
    */
   conflictsWith?: (file: DataFile, specId: number) => boolean;
+  /**
+   * Explicit data sequence number of the added data files (a rewrite of older data; spec:
+   * "Sequence Number Inheritance" — data that logically belongs to an older sequence number).
+   * Equality deletes committed concurrently then still apply to the new files, so they are no
+   * conflict (as Java's validateNoNewDeletesForDataFiles with ignoreEqualityDeletes).
+   */
+  addedDataSequenceNumber?: number;
+  /** Extra check of each file a concurrent snapshot added; throws CommitFailedError on conflict. */
+  validateAdded?: (entry: ManifestEntry, specId: number, snapshot: Snapshot) => void;
   /** The branch head this operation was planned against (undefined: empty branch). */
   baseSnapshotId: bigint | undefined;
   extraSummary?: Record<string, string>;
@@ -98,10 +107,11 @@ export class SnapshotProducer {
         for (const [specId, group] of bySpec) {
           const fileSpec = specById(base, specId);
           if (!fileSpec) throw new ValidationError(`unknown partition spec ${specId} for added files`);
+          const explicitSeq = content === ManifestContent.Data && v2 ? changes.addedDataSequenceNumber ?? null : null;
           const entries: ManifestEntry[] = group.map((f) => ({
             status: EntryStatus.Added,
             snapshot_id: this.snapshotId,
-            sequence_number: null,
+            sequence_number: explicitSeq,
             file_sequence_number: null,
             data_file: f,
           }));
@@ -336,7 +346,7 @@ export class SnapshotProducer {
   private async validate(base: TableMetadata, parent: Snapshot | undefined): Promise<void> {
     const { changes } = this;
     const rowLevel = (changes.requiredFiles?.size ?? 0) > 0;
-    if ((!changes.conflictsWith && !rowLevel) || !parent) return;
+    if ((!changes.conflictsWith && !rowLevel && !changes.validateAdded) || !parent) return;
     if (parent['snapshot-id'] === changes.baseSnapshotId) return;
     for (const s of ancestorsOf(base, parent['snapshot-id'])) {
       if (s['snapshot-id'] === changes.baseSnapshotId) break;
@@ -345,14 +355,18 @@ export class SnapshotProducer {
         for (const e of await this.reader.entriesOf(m)) {
           if (e.status !== EntryStatus.Added) continue;
           const f = e.data_file;
+          changes.validateAdded?.(e, m.partition_spec_id, s);
+          const ignoredEq = f.content === FileContent.EqualityDeletes && changes.addedDataSequenceNumber !== undefined;
           // A concurrent delete file may remove rows this change rewrote or re-inserted (both
           // isolation levels, as Java's validateNoConflictingDeleteFiles).
-          if (rowLevel && f.content !== FileContent.Data && this.deleteTouches(f, changes.requiredFiles!)) {
+          if (rowLevel && f.content !== FileContent.Data && !ignoredEq && this.deleteTouches(f, changes.requiredFiles!)) {
             throw new CommitFailedError(
               `conflict: snapshot ${s['snapshot-id']} (${s.summary.operation}) added delete file ${f.file_path} for rows this ${changes.operation} changes`,
             );
           }
-          if (changes.conflictsWith && f.content === FileContent.Data && changes.conflictsWith(f, m.partition_spec_id)) {
+          // A `replace` snapshot (compaction) adds no new rows: its files never conflict as new
+          // data (as Java's validateAddedDataFiles, which checks append and overwrite only).
+          if (changes.conflictsWith && f.content === FileContent.Data && s.summary.operation !== 'replace' && changes.conflictsWith(f, m.partition_spec_id)) {
             throw new CommitFailedError(
               `conflict: snapshot ${s['snapshot-id']} (${s.summary.operation}) added ${f.file_path}, which this ${changes.operation} would have to replace`,
             );

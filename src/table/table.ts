@@ -24,6 +24,11 @@ export interface TableContext {
   catalog: Catalog;
   io: FileIO;
   reader: ManifestReader;
+  /**
+   * Runs after each successful commit that added a snapshot to `branch` (automatic maintenance).
+   * The commit has happened: failures here are swallowed, never reported as a failed commit.
+   */
+  afterCommit?: (committed: Table, branch: string) => Promise<void>;
 }
 
 /** A loaded table: an immutable view of one metadata version plus the way to change it. */

@@ -52,6 +52,10 @@ export interface OverwriteOptions {
   requiredFiles?: Set<string>;
   ownsFiles?: boolean;
   operation?: 'overwrite' | 'delete' | 'replace';
+  /** Explicit data sequence number of the added data files (see SnapshotChanges). */
+  dataSequenceNumber?: number;
+  /** Extra validation of files added by concurrent snapshots (see SnapshotChanges). */
+  validateAdded?: SnapshotChanges['validateAdded'];
   summary?: Record<string, string>;
 }
 
@@ -65,6 +69,7 @@ export interface OverwriteOptions {
 export class Transaction {
   private readonly ops: Operation[] = [];
   private readonly owned: string[] = [];
+  private readonly branches = new Set<string>();
 
   constructor(private readonly table: Table) {}
 
@@ -158,6 +163,8 @@ export class Transaction {
       removes: options.removes,
       conflictsWith: options.conflictsWith,
       requiredFiles: options.requiredFiles,
+      ...(options.dataSequenceNumber !== undefined ? { addedDataSequenceNumber: options.dataSequenceNumber } : {}),
+      ...(options.validateAdded ? { validateAdded: options.validateAdded } : {}),
       baseSnapshotId: snapshotForRef(this.table.metadata, branch)?.['snapshot-id'],
       extraSummary: options.summary,
     });
@@ -244,6 +251,7 @@ export class Transaction {
   }
 
   private snapshot(changes: SnapshotChanges): this {
+    this.branches.add(changes.branch);
     const producer = new SnapshotProducer(this.table.context.io, this.table.context.reader, changes, newSnapshotId());
     this.ops.push({ build: (base) => producer.produce(base), writtenFiles: () => producer.written });
     return this;
@@ -281,7 +289,9 @@ export class Transaction {
       }
       try {
         const loaded = await catalog.commitTable(this.table.identifier, requirements, updates);
-        return new Table(this.table.context, loaded);
+        const committed = new Table(this.table.context, loaded);
+        await this.afterCommit(committed);
+        return committed;
       } catch (err) {
         if (err instanceof CommitStateUnknownError) throw err;
         if (!(err instanceof CommitFailedError) || attempt >= retries) {
@@ -294,6 +304,20 @@ export class Transaction {
         const wait = Math.min(maxWait, minWait * 2 ** attempt) * (0.5 + Math.random());
         await new Promise((r) => setTimeout(r, wait));
         base = (await catalog.loadTable(this.table.identifier)).metadata;
+      }
+    }
+  }
+
+  /** The context's post-commit hook per branch written; its failures never undo or fail the commit. */
+  private async afterCommit(committed: Table): Promise<void> {
+    const hook = committed.context.afterCommit;
+    if (!hook) return;
+    for (const branch of this.branches) {
+      try {
+        await hook(committed, branch);
+      } catch {
+        // The commit happened: a failing hook must not look like a failed commit (whose files
+        // would be cleaned up), so it never throws out of here.
       }
     }
   }

@@ -91,11 +91,16 @@ describe('floe maintain', () => {
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     const rows = JSON.parse(r.out) as { step: string; result: string; files_deleted: number }[];
-    expect(rows.map((x) => x.step)).toEqual(['rewrite-manifests', 'expire', 'orphans']);
-    expect(rows[0]!.result).toMatch(/rewrote 3 manifest\(s\) into 1/);
-    // The three appends and their manifests, and the manifests the rewrite replaced.
-    expect(rows[1]!.result).toMatch(/expired 3 snapshot/);
-    expect(await snapshots('m.s')).toBe(1);
+    expect(rows.map((x) => x.step)).toEqual(['compact', 'rewrite-manifests', 'expire', 'orphans']);
+    expect(rows[0]!.result).toMatch(/rewrote 3 data file\(s\) in 1 partition\(s\) into 1, removing 0 delete file/);
+    // Compaction's snapshot lists the new file's manifest and the three that record its DELETED entries.
+    expect(rows[1]!.result).toMatch(/rewrote 4 manifest\(s\) into 1/);
+    // The cutoff is taken when the sequence starts: the three appends expire, while compaction's and
+    // the manifest rewrite's snapshots are newer than it and stay.
+    expect(rows[2]!.result).toMatch(/expired 3 snapshot/);
+    expect(await snapshots('m.s')).toBe(2);
+    const files = JSON.parse((await floe('--format', 'json', 'sql', 'SELECT count(*) AS n FROM m."s$files"')).out) as { n: number }[];
+    expect(files).toEqual([{ n: 1 }]);
     expect(JSON.parse((await floe('--format', 'json', 'sql', 'SELECT sum(id) AS s FROM m.s')).out)).toEqual([{ s: 6 }]);
   });
 
