@@ -217,3 +217,82 @@ describe('floe --warehouse s3://… --catalog glue (the Terraform lakehouse, off
     expect(metadataFiles).toHaveLength(3);
   });
 });
+
+describe('bad input through the CLI on S3 + Glue: one line, an exit code per class, no partial commit', () => {
+  /** What must not change when a write fails: rows, Glue's pointer, the metadata files in the bucket. */
+  async function state(): Promise<unknown> {
+    return {
+      rows: await ok('sql', 'SELECT id FROM sales.bad ORDER BY id'),
+      pointer: glueEntry('bad').Parameters?.['metadata_location'],
+      version: glueEntry('bad').VersionId,
+      metadata: await keys('lake/sales.db/bad/metadata/'),
+      data: await keys('lake/sales.db/bad/data/'),
+    };
+  }
+  const glueFault = (command: string, name: string, message: string) => (c: string) => {
+    if (c === command) throw Object.assign(new Error(message), { name, $fault: 'client', $metadata: { httpStatusCode: 400 } });
+  };
+  const isWrite = (method: string, url: URL) => method === 'PUT' || (method === 'POST' && url.searchParams.has('uploads'));
+
+  type Case = { what: string; exit: number; message: RegExp; arrange: () => void };
+  const cases: Case[] = [
+    {
+      what: 'missing S3 permission to write',
+      exit: 8,
+      message: /^floe: access denied to write s3:\/\/acme-lake-curated\/lake\/sales\.db\/bad\/[^\n]* \(needs s3:PutObject on [^\n]*\)[^\n]*\n$/,
+      arrange: () => server.failWhen({ match: isWrite, status: 403, code: 'AccessDenied' }),
+    },
+    {
+      what: 'expired credentials on S3',
+      exit: 8,
+      message: /^floe: the AWS session token has expired \(ExpiredToken\): cannot [a-z]+ s3:\/\/acme-lake-curated\/[^\n]*\n$/,
+      arrange: () => server.failWhen({ match: isWrite, status: 400, code: 'ExpiredToken' }),
+    },
+    {
+      what: 'a bucket in another region',
+      exit: 3,
+      message: /^floe: bucket acme-lake-curated is in region eu-west-1, not us-east-1: set AWS_REGION=eu-west-1[^\n]*\n$/,
+      arrange: () => server.failWhen({ match: () => true, status: 301, code: 'PermanentRedirect', headers: { 'x-amz-bucket-region': 'eu-west-1' } }),
+    },
+    {
+      what: 'missing Glue permission to update the table',
+      exit: 8,
+      message: /^floe: access denied to Glue table sales\.bad \(UpdateTable\)[^\n]*\n$/,
+      arrange: () => (glue.before = glueFault('UpdateTable', 'AccessDeniedException', 'User is not authorized to perform: glue:UpdateTable')),
+    },
+    {
+      what: 'expired credentials on Glue',
+      exit: 8,
+      message: /^floe: the AWS credentials have expired \(ExpiredTokenException\) while calling Glue GetTable on table sales\.bad[^\n]*\n$/,
+      arrange: () => (glue.before = glueFault('GetTable', 'ExpiredTokenException', 'The security token included in the request is expired')),
+    },
+  ];
+
+  it('sets up the table', async () => {
+    await ok('sql', `CREATE TABLE sales.bad (id INT); INSERT INTO sales.bad VALUES (1), (2)`);
+  });
+
+  for (const c of cases) {
+    it(c.what, async () => {
+      const before = await state();
+      c.arrange();
+      let r: Awaited<ReturnType<typeof floe>>;
+      try {
+        r = await floe('sql', 'INSERT INTO sales.bad VALUES (3)');
+      } finally {
+        server.failWhen(undefined);
+        glue.before = () => undefined;
+      }
+      expect(r.err).toMatch(c.message);
+      expect(r.code).toBe(c.exit);
+      expect(await state()).toEqual(before);
+    });
+  }
+
+  it('a bucket that does not exist', async () => {
+    let err = '';
+    const code = await main(['node', 'floe', '--warehouse', 's3://no-such-lake/x', '--catalog', 'glue', 'tables'], { out: () => undefined, err: (s) => (err += s), isTty: false });
+    expect([code, err]).toEqual([4, 'floe: bucket no-such-lake not found\n']);
+    expect(glue.databases.size).toBe(1);
+  });
+});
