@@ -170,6 +170,17 @@ describe('floe --warehouse s3://… --catalog glue (the Terraform lakehouse, off
     expect(await ok('sql', 'SELECT count(*) AS n FROM sales.events')).toEqual([{ n: 2 }]);
   });
 
+  it('sends Glue requests to the region --region names (else the SDK default, here AWS_REGION)', async () => {
+    const regionOfLastCall = async (): Promise<string> => {
+      const calls = stub.calls();
+      return (calls[calls.length - 1]!.thisValue as { config: { region: () => Promise<string> } }).config.region();
+    };
+    await ok('tables');
+    expect(await regionOfLastCall()).toBe('us-east-1');
+    await ok('--region', 'eu-west-2', 'tables');
+    expect(await regionOfLastCall()).toBe('eu-west-2');
+  });
+
   it('refuses a Glue table that is not Iceberg with one line naming it', async () => {
     glue.createTable('sales', { Name: 'clicks', TableType: 'EXTERNAL_TABLE', Parameters: { classification: 'parquet' } });
     const r = await floe('sql', 'SELECT * FROM sales.clicks');
