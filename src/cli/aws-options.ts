@@ -34,5 +34,9 @@ export function registerAwsOptions(program: Command, env: NodeJS.ProcessEnv = pr
     if (o.workgroup !== undefined && c.athenaWorkgroups[o.workgroup]) program.setOptionValueWithSource('workgroup', c.athenaWorkgroups[o.workgroup], 'config');
     const names = Object.values(c.athenaWorkgroups);
     if (o.workgroup === undefined && names.length === 1) fill('workgroup', names[0]);
+    if (o.workgroup === undefined && names.length > 1 && program.opts<{ engine?: string }>().engine === 'athena') {
+      const choices = Object.entries(c.athenaWorkgroups).map(([k, w]) => `${k} (${w})`).join(', ');
+      throw new ValidationError(`--engine athena needs --workgroup: the AWS config has ${choices}`);
+    }
   });
 }

@@ -160,7 +160,7 @@ describe('floe --aws-config floe-aws.json', () => {
       expect(await client.config.region()).toBe('eu-west-1');
       const missing = await floe('--aws-config', file, '--engine', 'athena', 'sql', 'SELECT 1');
       expect(missing.code).toBe(3);
-      expect(missing.err).toMatch(/--workgroup/);
+      expect(missing.err).toBe('floe: --engine athena needs --workgroup: the AWS config has analysts (acme-lake-analysts), pipelines (acme-lake-pipelines)\n');
     } finally {
       athena.mock.restore();
     }
