@@ -154,6 +154,15 @@ describe('floe --warehouse s3://… --catalog glue (the Terraform lakehouse, off
     expect(vac).toEqual([expect.objectContaining({ expired_snapshots: 0, deleted_orphan_files: 0 })]);
     expect(await keys('lake/sales.db/orders/data/')).toContain(stray);
     expect(await ok('sql', 'SELECT count(*) AS n FROM sales.orders')).toEqual([{ n: 3 }]);
+
+    // The whole pipeline (rewrite-manifests → expire → orphans) commits through Glue.
+    const pointer = glueEntry('orders').Parameters?.['metadata_location'];
+    const steps = (await ok('maintain', 'sales.orders', '--older-than', '0s', '--retain-last', '1', '--orphans-older-than', '0s')) as { step: string }[];
+    expect(steps.map((r) => r.step)).toEqual(expect.arrayContaining(['rewrite-manifests', 'expire', 'orphans']));
+    const version = (p: string | undefined) => Number(/\/(\d{5})-[^/]*\.metadata\.json$/.exec(p ?? '')?.[1]);
+    expect(version(glueEntry('orders').Parameters?.['metadata_location'])).toBeGreaterThan(version(pointer));
+    expect(await keys('lake/sales.db/orders/data/')).toEqual(before);
+    expect(await ok('sql', 'SELECT id FROM sales.orders ORDER BY id')).toEqual([{ id: 1 }, { id: 3 }, { id: 4 }]);
   });
 
   it('understands s3a:// paths written by Spark when listing s3:// objects for orphans', async () => {
