@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { ValidationError, errorMessage } from '../errors.js';
-import { isUnder, joinPath, toLocalPath } from '../io/paths.js';
+import { canonicalPath, isUnder, joinPath, toLocalPath } from '../io/paths.js';
 
 const SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i;
 
@@ -41,10 +41,13 @@ export class WarehouseLocations {
       if (this.confine && !isUnder(local, this.root)) throw new ValidationError(`location ${trimmed} is outside the warehouse ${this.root}`);
       return local;
     }
-    if (SCHEME.exec(trimmed)?.[1]?.toLowerCase() !== SCHEME.exec(this.root)?.[1]?.toLowerCase()) {
+    // Hadoop's s3a:// and s3n:// name the same objects as s3:// (Spark writes them): compared in
+    // canonical form, the requested spelling is kept, as Iceberg keeps the location it is given.
+    const [path, root] = [canonicalPath(trimmed), canonicalPath(this.root)];
+    if (SCHEME.exec(path)?.[1]?.toLowerCase() !== SCHEME.exec(root)?.[1]?.toLowerCase()) {
       throw new ValidationError(`location ${trimmed} is not on this warehouse's storage (${this.root})`);
     }
-    if (this.confine && !isUnder(trimmed, this.root)) throw new ValidationError(`location ${trimmed} is outside the warehouse ${this.root}`);
+    if (this.confine && !isUnder(path, root)) throw new ValidationError(`location ${trimmed} is outside the warehouse ${this.root}`);
     return trimmed;
   }
 }

@@ -79,7 +79,8 @@ export async function runAthenaScript(text: string, g: GlobalOptions, format: Ou
         (g as AthenaCliOptions).chunkPartitions === true && route.statement?.kind === 'insert'
           ? await chunkedInsert(runner, route.statement, { signal: controller.signal, log: (m) => io.err(`floe: ${m}\n`) })
           : [await runner.query(route.sql, { signal: controller.signal })];
-      for (const r of results) {
+      for (const raw of results) {
+        const r = rowCountResult(raw, route.statement?.kind);
         io.err(`floe: ${summary(r)}\n`);
         if (format === 'table' && (r.columns.length > 0 || r.rows.length > 0)) io.out(`${render(format, r.columns, r.rows)}\n`);
         last = r;
@@ -89,6 +90,18 @@ export async function runAthenaScript(text: string, g: GlobalOptions, format: Ou
   } finally {
     process.removeListener('SIGINT', onSigint);
   }
+}
+
+/**
+ * A write's row count in the shape the DuckDB path prints: `rows_inserted` / `rows_deleted` /
+ * `rows_updated` from Athena's UpdateCount. MERGE gets one `rows_affected` column: Athena reports
+ * only the total, not DuckDB's split into updated, deleted and inserted rows.
+ */
+export function rowCountResult(r: AthenaResult, kind: string | undefined): AthenaResult {
+  const n = r.stats.updateCount;
+  if (n === undefined || r.columns.length > 0) return r;
+  const name = kind === 'insert' || kind === 'createTable' ? 'rows_inserted' : kind === 'delete' ? 'rows_deleted' : kind === 'update' ? 'rows_updated' : 'rows_affected';
+  return { ...r, columns: [{ name, type: 'BIGINT' }], rows: [[BigInt(n)]] };
 }
 
 /** `scanned 12.0 MB, cost $0.000057` (billed bytes follow Athena's 10 MB minimum). */

@@ -1,4 +1,5 @@
 import { s3OptionsFromEnv } from '../io/s3-env.js';
+import type { S3FileIOOptions } from '../io/s3.js';
 import { isS3Uri } from '../io/s3-uri.js';
 import { openWarehouse, type Warehouse } from '../warehouse.js';
 import { encryptionFrom } from './keys.js';
@@ -13,6 +14,10 @@ export interface GlobalOptions {
   catalog?: string;
   format?: string;
   debug?: boolean;
+  /** AWS region for S3, Glue, Athena and KMS (else the SDK's: AWS_REGION, profile). */
+  region?: string;
+  /** SSE-KMS key for S3 writes (env FLOE_S3_SSE_KMS_KEY_ID). */
+  sseKmsKeyId?: string;
 }
 
 export interface CliIO {
@@ -28,15 +33,24 @@ export interface CliIO {
 export function open(opts: GlobalOptions): Promise<Warehouse> {
   const warehouse = opts.warehouse ?? process.env['FLOE_WAREHOUSE'] ?? './warehouse';
   const catalogPath = opts.catalogDb ?? process.env['FLOE_CATALOG_DB'];
-  const catalog = opts.catalog ?? process.env['FLOE_CATALOG'];
+  let catalog = opts.catalog ?? process.env['FLOE_CATALOG'];
+  if (catalog?.toLowerCase() === 'glue' && opts.region) catalog = `glue://?region=${encodeURIComponent(opts.region)}`;
   const encryption = encryptionFrom(opts);
   return openWarehouse({
     warehouse,
     ...(catalog ? { catalog } : {}),
     ...(catalogPath ? { catalogPath } : {}),
-    ...(isS3Uri(warehouse) ? { s3: s3OptionsFromEnv() } : {}),
+    ...(isS3Uri(warehouse) ? { s3: s3Options(opts) } : {}),
     ...(encryption ? { encryption } : {}),
   });
+}
+
+/** S3 settings from the environment, with --region and --sse-kms-key-id (or --aws-config) over it. */
+function s3Options(opts: GlobalOptions): S3FileIOOptions {
+  const s3 = s3OptionsFromEnv();
+  if (opts.region) s3.region = opts.region;
+  if (opts.sseKmsKeyId) s3.sseKms = { ...s3.sseKms, keyId: opts.sseKmsKeyId };
+  return s3;
 }
 
 export function formatOf(opts: GlobalOptions, io: CliIO): OutputFormat {

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import type { CliIO, GlobalOptions } from './context.js';
 import { registerAthenaOptions } from './athena-sql.js';
 import { registerAwsConfig } from './aws-config.js';
+import { registerAwsOptions } from './aws-options.js';
 import { registerCurate } from './curate.js';
 import { registerDescribe } from './describe.js';
 import { reportError } from './errors.js';
@@ -31,6 +32,7 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .showHelpAfterError(false);
   registerAthenaOptions(program);
+  registerAwsOptions(program);
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
   registerSql(program, io, globals);
   registerTables(program, io, globals);

@@ -83,3 +83,36 @@ export async function loadAwsConfig(path: string | undefined, env: NodeJS.Proces
   }
   return parseAwsConfig(text, file);
 }
+
+/** How floe connects to one zone of the lakehouse, derived from the Terraform outputs. */
+export interface LakehouseConnection {
+  zone: string;
+  region: string;
+  /** `s3://<zone bucket>/`: the Glue database of the zone puts its tables there too (its LocationUri). */
+  warehouse: string;
+  /** `glue://?region=…[&catalog-id=…]` (see catalog/open.ts). */
+  catalog: string;
+  /** The Glue database (Athena's default database) of the zone. */
+  database?: string;
+  /** infra/: the zone buckets deny PUTs without SSE-KMS under the `data` key. */
+  sseKmsKeyId?: string;
+  athenaWorkgroups: Record<string, string>;
+}
+
+/** The connection to `zone` (raw, curated or analytics); ValidationError naming the zones there are. */
+export function lakehouseConnection(cfg: AwsLakehouseConfig, zone: string): LakehouseConnection {
+  const bucket = cfg.warehouseBuckets[zone];
+  if (!bucket) throw new ValidationError(`the AWS config has no zone '${zone}' (zones: ${Object.keys(cfg.warehouseBuckets).join(', ')})`);
+  const query = new URLSearchParams({ region: cfg.region, ...(cfg.glueCatalogId ? { 'catalog-id': cfg.glueCatalogId } : {}) });
+  const database = cfg.glueDatabases[zone];
+  const key = cfg.kmsKeyArns['data'];
+  return {
+    zone,
+    region: cfg.region,
+    warehouse: `s3://${bucket}/`,
+    catalog: `glue://?${query.toString()}`,
+    ...(database ? { database } : {}),
+    ...(key ? { sseKmsKeyId: key } : {}),
+    athenaWorkgroups: cfg.athenaWorkgroups,
+  };
+}

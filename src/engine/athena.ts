@@ -57,6 +57,8 @@ export interface AthenaStats {
   billedBytes: number;
   costUsd: number;
   engineExecutionMs?: number;
+  /** Rows written by CTAS, INSERT INTO, UPDATE, DELETE or MERGE (GetQueryResults UpdateCount). */
+  updateCount?: number;
 }
 
 export interface AthenaResult extends QueryResult {
@@ -158,6 +160,7 @@ export class AthenaRunner {
         id,
       );
       const meta = page.ResultSet?.ResultSetMetadata?.ColumnInfo ?? [];
+      if (first && typeof page.UpdateCount === 'number') stats.updateCount = page.UpdateCount;
       let rows = (page.ResultSet?.Rows ?? []).map((r) => (r.Data ?? []).map((d) => d.VarCharValue));
       // Athena repeats the column labels as the first row of a SELECT's first page.
       if (first && hasHeaderRow(qe) && rows.length > 0 && sameLabels(rows[0]!, meta)) rows = rows.slice(1);

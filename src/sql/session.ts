@@ -205,6 +205,10 @@ export class SqlSession {
     const exists = await this.context.catalog.tableExists(id);
     if (!exists) {
       if (parts.length === 1 && ref.metadataTable === undefined) return undefined;
+      // The catalog names the reason when it holds the name as something else (a Glue table that is not Iceberg).
+      await this.context.catalog.loadTable(id).catch((e: unknown) => {
+        if (!(e instanceof NotFoundError)) throw e;
+      });
       throw new NotFoundError(`table ${[...id.namespace, id.name].join('.')} does not exist`);
     }
     const loaded = await this.context.catalog.loadTable(id);

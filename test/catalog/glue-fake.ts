@@ -67,7 +67,8 @@ export class FakeGlue {
   before: (command: string, input: unknown) => void | Promise<void> = () => undefined;
   readonly calls: { command: string; input: unknown }[] = [];
 
-  attach(client: GlueClient): AwsClientStub<GlueClient> {
+  /** Mocks one client, or every GlueClient (the class) for code that makes its own, as the CLI does. */
+  attach(client: GlueClient | typeof GlueClient): AwsClientStub<GlueClient> {
     const stub = mockClient(client);
     const on = <I, O>(command: string, run: (input: I) => O) => async (input: I): Promise<O> => {
       this.calls.push({ command, input: structuredClone(input) });

@@ -14,6 +14,14 @@ describe('warehouse locations', () => {
     expect(() => w.tableLocation('gs://lake/warehouse/t')).toThrow(/not on this warehouse's storage/);
   });
 
+  it("takes Hadoop's s3a:// and s3n:// spellings of the same bucket, keeping the spelling given", () => {
+    const w = new WarehouseLocations('s3://lake/warehouse');
+    expect(w.tableLocation('s3a://lake/warehouse/sales.db/t')).toBe('s3a://lake/warehouse/sales.db/t');
+    expect(w.tableLocation('S3N://lake/warehouse/t/')).toBe('S3N://lake/warehouse/t');
+    expect(() => w.tableLocation('s3a://other/warehouse/t')).toThrow(/outside the warehouse/);
+    expect(new WarehouseLocations('s3a://lake/w').tableLocation('s3://lake/w/t')).toBe('s3://lake/w/t');
+  });
+
   it('lets an unconfined catalog (Glue database LocationUri) place tables anywhere on the same storage', () => {
     const w = new WarehouseLocations('s3://lake/warehouse', false);
     expect(w.tableLocation('s3://other-bucket/t')).toBe('s3://other-bucket/t');

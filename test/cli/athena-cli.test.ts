@@ -84,4 +84,33 @@ describe('floe --engine athena', () => {
     expect(stub.mock.commandCalls(StopQueryExecutionCommand).map((c) => c.args[0].input)).toEqual([{ QueryExecutionId: 'q-0' }]);
     expect(process.listenerCount('SIGINT')).toBe(0);
   });
+
+  it('routes a script statement by statement, sent as written, and prints write counts in the DuckDB shape', async () => {
+    const writes = (t: string): [string, number][] => [
+      [`INSERT INTO ${t} VALUES (1, 'a;b'), (2, 'b'), (3, 'c')`, 3],
+      [`DELETE FROM ${t} WHERE id = 1`, 1],
+      [`UPDATE ${t} SET v = 'z' WHERE id >= 2`, 2],
+    ];
+    for (const format of ['json', 'csv']) {
+      const t = `s.t_${format}`;
+      await floe('sql', `CREATE NAMESPACE IF NOT EXISTS s; CREATE TABLE ${t} (id INT, v STRING)`);
+      for (const [sql, n] of writes(t)) {
+        const duck = await floe('--format', format, 'sql', sql);
+        expect(duck.code, duck.err).toBe(0);
+        stub = fakeAthena(() => ({ statementType: 'DML', substatementType: sql.split(' ')[0], updateCount: n }));
+        const athena = await floe('--engine', 'athena', '--workgroup', 'analytics', '--region', 'eu-west-1', '--format', format, 'sql', sql);
+        stub.mock.restore();
+        expect(athena.code, athena.err).toBe(0);
+        expect(athena.out).toBe(duck.out);
+      }
+    }
+    // One script: split on top-level semicolons only, each statement sent as written.
+    const merge = "MERGE INTO s.t t USING (SELECT 4 AS id, 'd' AS v) s ON t.id = s.id WHEN MATCHED THEN UPDATE SET v = s.v WHEN NOT MATCHED THEN INSERT (id, v) VALUES (s.id, s.v)";
+    stub = fakeAthena((sql) => ({ statementType: 'DML', substatementType: sql.split(' ')[0], updateCount: sql.startsWith('MERGE') ? 1 : 3 }));
+    const r = await floe('--engine', 'athena', '--workgroup', 'analytics', '--region', 'eu-west-1', '--format', 'json', 'sql', `${writes('s.t')[0]![0]};\n${merge};`);
+    expect(r.code, r.err).toBe(0);
+    expect(stub.queries).toEqual([writes('s.t')[0]![0], merge]);
+    // Athena reports one total for MERGE, not DuckDB's updated/deleted/inserted split.
+    expect(JSON.parse(r.out)).toEqual([{ rows_affected: 1 }]);
+  });
 });

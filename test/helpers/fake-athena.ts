@@ -18,6 +18,8 @@ export interface FakeAnswer {
   scanned?: number;
   /** Rows per GetQueryResults page (the header row counts on the first page, as in Athena). */
   pageSize?: number;
+  /** GetQueryResults UpdateCount: rows written by a DML statement. */
+  updateCount?: number;
 }
 
 export function athenaColumn(name: string, type: string, precision = 0, scale = 0): ColumnInfo {
@@ -64,6 +66,7 @@ export function fakeAthena(answer: (sql: string) => FakeAnswer): { mock: AwsClie
     return {
       ResultSet: { Rows: page.map((r) => ({ Data: r.map((v) => (v === null ? {} : { VarCharValue: v })) })), ResultSetMetadata: { ColumnInfo: cols } },
       ...(from + size < all.length ? { NextToken: String(from + size) } : {}),
+      ...(a.updateCount !== undefined ? { UpdateCount: a.updateCount } : {}),
     };
   });
   mock.on(StopQueryExecutionCommand).resolves({});

@@ -20,6 +20,12 @@ export interface S3TestServer {
   dir: string;
   /** Answers the next `count` requests with an S3 error instead of forwarding them. */
   failNext(count: number, status?: number, code?: string): void;
+  /**
+   * Answers every request `match` accepts with an S3 error (and extra headers) until cleared with
+   * `failWhen(undefined)`: a lasting fault such as a denied PUT, expired credentials or a bucket in
+   * another region.
+   */
+  failWhen(fault: { match: (method: string, url: URL) => boolean; status: number; code: string; headers?: Record<string, string> } | undefined): void;
   /** Requests seen by the proxy (method and URL), for tests that check what was sent. */
   requests: { method: string; url: string; headers: http.IncomingHttpHeaders }[];
   close(): Promise<void>;
@@ -64,7 +70,8 @@ export async function startS3Server(buckets: string[] = ['floe-test']): Promise<
   const s3rver = new S3rver({ address: '127.0.0.1', port: 0, directory: dir, silent: true, configureBuckets: buckets.map((name) => ({ name })) });
   const server = (await s3rver.run()) as { port: number } & AddressInfo;
   const upstreamPort = server.port;
-  const faults: { status: number; code: string }[] = [];
+  const faults: { status: number; code: string; headers?: Record<string, string> }[] = [];
+  let lasting: Parameters<S3TestServer['failWhen']>[0];
   const requests: S3TestServer['requests'] = [];
   const locks = new Map<string, Promise<void>>();
 
@@ -98,11 +105,11 @@ export async function startS3Server(buckets: string[] = ['floe-test']): Promise<
 
   const proxy = http.createServer((req, res) => {
     requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
-    const fault = faults.shift();
+    const fault = lasting?.match(req.method ?? '', new URL(req.url ?? '/', 'http://proxy')) ? lasting : faults.shift();
     if (fault) {
       req.resume();
       req.on('end', () => {
-        res.writeHead(fault.status, { 'content-type': 'application/xml' });
+        res.writeHead(fault.status, { 'content-type': 'application/xml', ...fault.headers });
         res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${fault.code}</Code><Message>injected by the test proxy</Message></Error>`);
       });
       return;
@@ -143,6 +150,9 @@ export async function startS3Server(buckets: string[] = ['floe-test']): Promise<
     requests,
     failNext(count, status = 503, code = 'SlowDown') {
       for (let i = 0; i < count; i++) faults.push({ status, code });
+    },
+    failWhen(fault) {
+      lasting = fault;
     },
     async close() {
       proxy.closeAllConnections();
