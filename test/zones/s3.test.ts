@@ -13,6 +13,7 @@ import { curate } from '../../src/zones/curate.js';
 import { S3RVER_CREDENTIALS, startS3Server, type S3TestServer } from '../helpers/s3-server.js';
 import { q } from '../helpers/warehouse.js';
 import { ordersContract } from './helpers.js';
+import { writeModels } from './models-dir.js';
 
 let server: S3TestServer;
 let client: S3Client;
@@ -98,6 +99,14 @@ describe('raw zone on S3', () => {
       const st = JSON.parse((await floe('status')).out) as Record<string, Record<string, unknown>[]>;
       expect(st['raw and curated']![0]).toMatchObject({ dataset: 'orders', raw_batches: 2, curated_rows: 3, pending_batches: 0 });
       expect((await keys('lake', 'wh/curated.db/orders/data/')).length).toBeGreaterThan(0);
+
+      // Models over the curated table; the run log is an object per record on S3 (nothing local).
+      const models = await writeModels(local, { by_customer: 'SELECT customer, count(*) AS n FROM curated.orders GROUP BY customer' });
+      const run = await floe('run', '--models', models);
+      expect(run.err).toBe('');
+      expect((await keys('lake', 'wh/_floe/runs/')).length).toBe(1);
+      const st2 = JSON.parse((await floe('status')).out) as Record<string, Record<string, unknown>[]>;
+      expect(JSON.stringify(st2)).toMatch(/analytics\.by_customer.*success/);
 
       const missing = await floe('ingest', 's3://landing/nothing-here/', '--into', 'raw/orders');
       expect(missing.code).toBe(4);
