@@ -30,31 +30,40 @@ export async function zones(): Promise<void> {
         ((range * 13) % 1000000 / 10.0)::DECIMAL(12, 2) AS l_extendedprice, CASE range % 3 WHEN 0 THEN 'A' WHEN 1 THEN 'N' ELSE 'R' END AS l_returnflag,
         (DATE '1994-01-01' + (range % 365)::INT) AS l_shipdate FROM range(${rows})) TO ${quoteString(csv)} (FORMAT csv, HEADER true)`);
     // The baseline runs before and after floe's runs and the faster time counts (the ratio errs low).
-    const baseline = async (): Promise<number> => {
+    // Process CPU time (all DuckDB threads) is measured beside wall time: on a shared machine
+    // wall time also counts waiting for a core.
+    const baseline = async (): Promise<{ ms: number; cpuMs: number }> => {
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       await engine.run(`COPY (SELECT * FROM read_csv(${quoteString(csv)})) TO ${quoteString(join(dir, 'baseline.parquet'))} (FORMAT parquet, COMPRESSION zstd)`);
-      return performance.now() - t0;
+      const c = process.cpuUsage(c0);
+      return { ms: performance.now() - t0, cpuMs: (c.user + c.system) / 1000 };
     };
-    let baseMs = await baseline();
+    const first = await baseline();
+    let baseMs = first.ms;
+    let baseCpuMs = first.cpuMs;
     const child = join(dirname(fileURLToPath(import.meta.url)), 'zones-child.js');
     line(`CSV size, MB`, (((await stat(csv)).size) / 1e6).toFixed(0), '');
-    const results: { parse: 'fast' | 'strict'; curateMs: number; ingestMs: number; bytes: number; maxRssKiB: number }[] = [];
+    const results: { parse: 'fast' | 'strict'; curateMs: number; curateCpuMs: number; ingestMs: number; bytes: number; maxRssKiB: number }[] = [];
     for (const parse of ['fast', 'strict'] as const) {
       const { stdout } = await run(process.execPath, [child, join(dir, `wh-${parse}`), csv, memoryLimit, parse], { maxBuffer: 1 << 20 });
       const r = JSON.parse(stdout.trim().split('\n').pop()!) as {
-        bytes: number; ingestMs: number; curateMs: number; rowsIn: number; rowsCurated: number; rowsQuarantined: number; maxRssKiB: number;
+        bytes: number; ingestMs: number; curateMs: number; curateCpuMs: number; rowsIn: number; rowsCurated: number; rowsQuarantined: number; maxRssKiB: number;
       };
       if (r.rowsIn !== rows) throw new Error(`curation read ${r.rowsIn} rows, expected ${rows}`);
       results.push({ parse, ...r });
     }
-    baseMs = Math.min(baseMs, await baseline());
+    const second = await baseline();
+    baseMs = Math.min(baseMs, second.ms);
+    baseCpuMs = Math.min(baseCpuMs, second.cpuMs);
     line('rows/s: DuckDB read_csv → COPY TO parquet (baseline)', Math.round(rows / (baseMs / 1000)).toLocaleString('en-US'), '');
     for (const { parse, ...r } of results) {
       const baseRate = rows / (baseMs / 1000);
       const rate = rows / (r.curateMs / 1000);
       if (parse === 'fast') line('raw ingest (checksum + put-if-absent copy), MB/s', (r.bytes / 1e6 / (r.ingestMs / 1000)).toFixed(0), '');
       line(`rows/s: floe curate, ${parse} CSV parsing`, Math.round(rate).toLocaleString('en-US'), '');
-      line(`raw → curated throughput floe / baseline, ${parse} parsing`, `${(rate / baseRate).toFixed(2)}x`, parse === 'fast' ? '>= 0.70x' : '(report)');
+      line(`raw → curated throughput floe / baseline, ${parse} parsing`, `${(rate / baseRate).toFixed(2)}x`, '>= 0.70x');
+      line(`  same by process CPU time, ${parse} parsing`, `${(baseCpuMs / r.curateCpuMs).toFixed(2)}x`, '>= 0.70x');
       line(`peak RSS of ingest + curate, ${parse} parsing, MB`, (r.maxRssKiB / 1024).toFixed(0), '<= 1024 MB');
     }
   } finally {

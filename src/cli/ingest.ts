@@ -1,6 +1,10 @@
 import type { Command } from 'commander';
 import type { SqlValue } from '../engine/duckdb.js';
 import { ValidationError } from '../errors.js';
+import type { FileIO } from '../io/file-io.js';
+import { S3FileIO } from '../io/s3.js';
+import { s3OptionsFromEnv } from '../io/s3-env.js';
+import { isS3Uri } from '../io/s3-uri.js';
 import { ingest, parseIntoTarget } from '../zones/raw.js';
 import { formatOf, withWarehouse, type CliIO, type GlobalOptions } from './context.js';
 import { render } from './output.js';
@@ -24,10 +28,15 @@ export function registerIngest(program: Command, io: CliIO, globals: () => Globa
         const started = performance.now();
         const bar = progressBar('bytes');
         let outcomes;
+        // s3:// sources are read through the warehouse's S3 storage, or one configured from the
+        // environment (FLOE_S3_ENDPOINT, AWS_REGION, …) for a local warehouse.
+        const own = sources.some(isS3Uri) && !(wh.io instanceof S3FileIO) ? new S3FileIO(s3OptionsFromEnv()) : undefined;
+        const remote: FileIO | undefined = own ?? (wh.io instanceof S3FileIO ? wh.io : undefined);
         try {
-          outcomes = await ingest({ root: wh.root, io: wh.io }, sources, { dataset, onProgress: (d, t, s) => bar.update(d, t, s) });
+          outcomes = await ingest({ root: wh.root, io: wh.io }, sources, { dataset, onProgress: (d, t, s) => bar.update(d, t, s), ...(remote ? { remote } : {}) });
         } finally {
           bar.stop();
+          await own?.close();
         }
         const seconds = (performance.now() - started) / 1000;
         const rows: SqlValue[][] = outcomes.map((o) => [o.source, o.status, BigInt(o.bytes), o.sha256, o.format, o.compression, o.message]);

@@ -216,6 +216,48 @@ export class S3FileIO implements FileIO {
     }
   }
 
+  /**
+   * Streams `chunks` into a new object only if the key is absent: one conditional upload
+   * (`If-None-Match: *` on the PUT, or on CompleteMultipartUpload past one part), so nothing is
+   * visible unless every chunk arrived. When the chunks throw, the upload is abandoned (a multipart
+   * upload is aborted, its parts discarded) and the error is rethrown. A key already present is
+   * answered from a HEAD first, without streaming anything.
+   */
+  async writeStreamIfAbsent(path: string, chunks: AsyncIterable<Uint8Array>): Promise<boolean> {
+    const loc = parseS3Object(path);
+    if (await this.stat(path)) return false;
+    let sourceError: unknown;
+    // The source's own failure is told apart from S3's: it reaches the caller unchanged.
+    const body = Readable.from(
+      (async function* () {
+        try {
+          yield* chunks;
+        } catch (e) {
+          sourceError = e;
+          throw e;
+        }
+      })(),
+    );
+    const upload = new Upload({
+      client: this.client,
+      partSize: this.partSize,
+      queueSize: this.options.uploadConcurrency ?? 4,
+      leavePartsOnError: false,
+      params: { Bucket: loc.bucket, Key: loc.key, Body: body, IfNoneMatch: '*', ...this.sse() },
+    });
+    try {
+      const out = await upload.done();
+      if (out.ETag) this.etags.set(cacheUri(loc), out.ETag);
+      return true;
+    } catch (e) {
+      if (sourceError !== undefined) throw sourceError;
+      const status = s3Status(e);
+      const name = s3ErrorName(e);
+      if (status === 412 || name === 'PreconditionFailed' || status === 409 || name === 'ConditionalRequestConflict') return false;
+      throw await this.fail(e, 'write', loc);
+    }
+  }
+
   async stat(path: string): Promise<FileInfo | null> {
     const loc = parseS3Object(path);
     try {

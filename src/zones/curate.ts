@@ -8,12 +8,13 @@ import { CommitFailedError, FloeError, NotFoundError, ValidationError } from '..
 import { FileContent, type DataFile } from '../manifest/types.js';
 import { snapshotForRef } from '../spec/metadata.js';
 import { isPrimitive } from '../spec/schema.js';
-import type { PartitionSpec, Schema, SortOrder, TableIdentifier } from '../spec/types.js';
+import type { PartitionSpec, PrimitiveTypeName, Schema, SortOrder, TableIdentifier } from '../spec/types.js';
 import { MAIN_BRANCH } from '../spec/types.js';
 import { partitionFieldName, transformName } from '../sql/statements.js';
 import type { Table } from '../table/table.js';
 import type { Warehouse } from '../warehouse.js';
 import type { Contract } from './contract.js';
+import { strictStageType } from './exact-cast.js';
 import { readIngestLog, type IngestRecord } from './ingest-log.js';
 import { rawObjectPath } from './raw.js';
 import { BAD, CHECKED, csvSourceColumns, dropStaged, SRC, stageBatch, type CsvTyping, type StagedBatch } from './stage.js';
@@ -227,7 +228,7 @@ async function curateBatch(
   const fail = (why: string): never => {
     throw new ValidationError(`raw batch ${record.sha256.slice(0, 12)} (${record.source}) rejected: ${why}`);
   };
-  const typing = format === 'csv' && contract.source.csv.parse === 'fast' ? await csvTyping(wh, local, contract, curated.schema()).catch((e: unknown) => fail(e instanceof Error ? e.message : String(e))) : undefined;
+  const typing = format === 'csv' ? await csvTyping(wh, local, contract, curated.schema()).catch((e: unknown) => fail(e instanceof Error ? e.message : String(e))) : undefined;
   const staged = await stageBatch(engine, local, format, contract, typing).catch((e: unknown) => fail(e instanceof Error ? e.message : String(e)));
   try {
     return await afterStaging(staged);
@@ -327,19 +328,25 @@ async function curateBatch(
   }
 }
 
-/** Fast CSV parsing: each source column feeding a table column is read in a type wide enough for drift. */
+/**
+ * Each CSV source column feeding a (non-string) table column is staged typed, in a type wide
+ * enough for drift: read by DuckDB's reader (fast parsing) or cast exactly from its text (strict).
+ */
 async function csvTyping(wh: Warehouse, local: string, contract: Contract, schema: Schema): Promise<CsvTyping> {
   const names = await csvSourceColumns(wh.engine, local, contract);
   const types = new Map<string, string>();
+  const exact = new Map<string, PrimitiveTypeName>();
   const targets = new Map<string, string>();
   for (const f of schema.fields) {
     const src = sourceAmong(contract, f, names);
     if (src === undefined || !isPrimitive(f.type)) continue;
     types.set(src, fastParseType(f.type));
+    if (f.type !== 'string') exact.set(src, strictStageType(f.type));
     targets.set(src, f.name);
   }
+  if (contract.source.csv.parse === 'strict') return { kind: 'exact', typeOf: (n) => exact.get(n) };
   const rule = targets.size > 0 ? `CASE column_name ${[...targets].map(([s, t]) => `WHEN ${quoteString(s)} THEN ${quoteString(t)}`).join(' ')} ELSE column_name END` : 'column_name';
-  return { typeOf: (n) => types.get(n), columnRule: rule };
+  return { kind: 'reader', typeOf: (n) => types.get(n), columnRule: rule };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { NotFoundError, UnsupportedError } from '../errors.js';
+import { CommitFailedError, NotFoundError } from '../errors.js';
 import type { FileIO } from '../io/file-io.js';
 import { joinPath } from '../io/paths.js';
 
@@ -29,6 +29,43 @@ export function ingestLogPath(warehouse: string, dataset: string): string {
 }
 
 /**
+ * Storage that cannot append (S3: objects are immutable) keeps the log as one small object per
+ * record, `ingest-log/<position, 20 digits>.json`, each written put-if-absent: a writer lists the
+ * records, claims the next position with a conditional write, and on losing the race to another
+ * writer lists again and claims the next one. A position once written never changes, so record
+ * order (and with it every curated position) is as stable as the NDJSON file's; S3 lists keys in
+ * order and is strongly consistent for list-after-write.
+ */
+export function ingestLogFolder(warehouse: string, dataset: string): string {
+  return joinPath(rawDatasetPath(warehouse, dataset), 'ingest-log');
+}
+
+const SLOT = /\/ingest-log\/(\d{20})\.json$/;
+const slotName = (n: number): string => `${String(n).padStart(20, '0')}.json`;
+
+/** The log's lines: the NDJSON file (appendable storage) or the record objects in position order. */
+async function logLines(io: FileIO, warehouse: string, dataset: string): Promise<string[]> {
+  if (io.append) {
+    let bytes: Uint8Array;
+    try {
+      bytes = await io.read(ingestLogPath(warehouse, dataset));
+    } catch (e) {
+      if (e instanceof NotFoundError) return [];
+      throw e;
+    }
+    const text = Buffer.from(bytes).toString('utf8');
+    return text.slice(0, text.lastIndexOf('\n') + 1).split('\n');
+  }
+  const slots: { n: number; path: string }[] = [];
+  for await (const f of io.list(ingestLogFolder(warehouse, dataset))) {
+    const m = SLOT.exec(f.path);
+    if (m) slots.push({ n: Number(m[1]), path: f.path });
+  }
+  slots.sort((a, b) => a.n - b.n);
+  return Promise.all(slots.map(async (s) => Buffer.from(await io.read(s.path)).toString('utf8')));
+}
+
+/**
  * The log's records in the order they were first appended, one per checksum. Only complete
  * lines count: a line without its newline (a writer killed mid-append) or one that does not
  * parse is ignored, and a checksum logged twice (two concurrent ingests of the same content)
@@ -36,18 +73,9 @@ export function ingestLogPath(warehouse: string, dataset: string): string {
  * only ever appended to.
  */
 export async function readIngestLog(io: FileIO, warehouse: string, dataset: string): Promise<IngestRecord[]> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await io.read(ingestLogPath(warehouse, dataset));
-  } catch (e) {
-    if (e instanceof NotFoundError) return [];
-    throw e;
-  }
-  const text = Buffer.from(bytes).toString('utf8');
-  const complete = text.slice(0, text.lastIndexOf('\n') + 1);
   const seen = new Set<string>();
   const out: IngestRecord[] = [];
-  for (const line of complete.split('\n')) {
+  for (const line of await logLines(io, warehouse, dataset)) {
     if (line.trim() === '') continue;
     let parsed: unknown;
     try {
@@ -65,7 +93,11 @@ export async function readIngestLog(io: FileIO, warehouse: string, dataset: stri
 
 /** Appends one record as one line in one write (the log is append-only; floe never rewrites it). */
 export async function appendIngestRecord(io: FileIO, warehouse: string, dataset: string, record: IngestRecord): Promise<void> {
-  if (!io.append) throw new UnsupportedError('this storage cannot append: the raw ingest log needs FileIO.append');
+  const line = `${JSON.stringify(IngestRecordSchema.parse(record))}\n`;
+  if (!io.append) {
+    await claimSlot(io, warehouse, dataset, new Uint8Array(Buffer.from(line)));
+    return;
+  }
   // A torn previous line (killed writer) must not swallow this record: start on a fresh line.
   const path = ingestLogPath(warehouse, dataset);
   const st = await io.stat(path);
@@ -74,5 +106,19 @@ export async function appendIngestRecord(io: FileIO, warehouse: string, dataset:
     const all = await io.read(path);
     if (all[all.length - 1] !== 0x0a) prefix = '\n';
   }
-  await io.append(path, new Uint8Array(Buffer.from(`${prefix}${JSON.stringify(IngestRecordSchema.parse(record))}\n`)));
+  await io.append(path, new Uint8Array(Buffer.from(`${prefix}${line}`)));
+}
+
+/** Writes a record object at the next free position (put-if-absent; a lost race lists again). */
+async function claimSlot(io: FileIO, warehouse: string, dataset: string, body: Uint8Array): Promise<void> {
+  const folder = ingestLogFolder(warehouse, dataset);
+  for (let attempt = 0; attempt < 100; attempt++) {
+    let next = 0;
+    for await (const f of io.list(folder)) {
+      const m = SLOT.exec(f.path);
+      if (m) next = Math.max(next, Number(m[1]) + 1);
+    }
+    if (await io.writeIfAbsent(joinPath(folder, slotName(next)), body)) return;
+  }
+  throw new CommitFailedError(`raw/${dataset}: could not claim an ingest-log position after 100 attempts (too many concurrent ingests)`);
 }

@@ -19,7 +19,7 @@ import { hasUtf16Bom, kindFromName, sniff, type RawKind } from './sniff.js';
  *  2. if the log already holds the checksum, the file is a no-op ("already ingested");
  *  3. pass two streams it into the object path put-if-absent, hashing again: the object appears
  *     only complete, and only if its bytes still hash to the checksum of pass one;
- *  4. then the log record is appended.
+ *  4. then the log record is appended (see ingest-log.ts: a line, or on S3 a put-if-absent object).
  * A run killed after 3 leaves an object without a record; the rerun finds the object present
  * (step 3 writes nothing) and appends the record. A run killed during 3 leaves only a temp
  * file, which never counts. The log is the list of batches; records are deduplicated by checksum
@@ -38,6 +38,19 @@ export interface IngestOptions {
   now?: () => Date;
   /** Called as bytes are read (both passes); `total` counts each file twice. */
   onProgress?: (done: number, total: number, source: string) => void;
+  /** Storage that serves `s3://` sources (listing and ranged reads), e.g. an S3FileIO. */
+  remote?: FileIO;
+}
+
+/** One file to ingest: a local file, or an object read through a FileIO with ranged reads. */
+export interface SourceFile {
+  /** As reported: the local path or the object's URI. */
+  name: string;
+  size: number;
+  /** The bytes in order, in chunks. */
+  chunks(): AsyncIterable<Uint8Array>;
+  /** The last `n` bytes (fewer in a shorter file). */
+  tail(n: number): Promise<Uint8Array>;
 }
 
 export type IngestStatus = 'ingested' | 'already-ingested' | 'rejected';
@@ -69,8 +82,74 @@ export function parseIntoTarget(into: string): string {
   return m[1]!;
 }
 
-/** Every file named by `sources`: files as given, folders recursively (hidden entries skipped), sorted. */
-export async function expandSources(sources: string[]): Promise<string[]> {
+const isUri = (s: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(s);
+
+/**
+ * Every file named by `sources`: files as given, folders recursively (hidden entries skipped),
+ * sorted; `s3://bucket/key` names one object, `s3://bucket/prefix/` (or a prefix that is no
+ * object) every object under it, listed through `remote`.
+ */
+export async function expandSources(sources: string[], remote?: FileIO): Promise<SourceFile[]> {
+  const out: SourceFile[] = [];
+  for (const s of sources) {
+    if (isUri(s)) out.push(...(await remoteSources(s, remote)));
+    else for (const p of await localFiles(s)) out.push(await localSource(p));
+  }
+  return out;
+}
+
+async function localSource(path: string): Promise<SourceFile> {
+  const size = (await stat(path)).size;
+  return {
+    name: path,
+    size,
+    chunks: () => fileChunks(path),
+    tail: async (n) => {
+      const tail = Buffer.alloc(Math.min(n, size));
+      if (tail.length === 0) return tail;
+      const fh = await open(path, 'r');
+      try {
+        await fh.read(tail, 0, tail.length, size - tail.length);
+      } finally {
+        await fh.close();
+      }
+      return tail;
+    },
+  };
+}
+
+/** Ranged reads of this size stream a remote object. */
+const REMOTE_CHUNK = 8 * 1024 * 1024;
+
+async function remoteSources(uri: string, remote: FileIO | undefined): Promise<SourceFile[]> {
+  if (!/^s3[an]?:\/\//i.test(uri)) throw new UnsupportedError(`cannot ingest ${uri}: sources are local files and folders or s3:// objects and prefixes`);
+  const io = remote;
+  if (!io || !io.readRange) throw new UnsupportedError(`cannot ingest ${uri}: no S3 storage is configured for s3:// sources`);
+  const readRange = io.readRange.bind(io);
+  const object = (path: string, size: number): SourceFile => ({
+    name: path,
+    size,
+    chunks: async function* () {
+      for (let at = 0; at < size; at += REMOTE_CHUNK) yield await readRange(path, at, Math.min(REMOTE_CHUNK, size - at));
+    },
+    tail: async (n) => (size === 0 ? new Uint8Array(0) : readRange(path, Math.max(0, size - n), Math.min(n, size))),
+  });
+  if (!uri.endsWith('/')) {
+    const st = await io.stat(uri);
+    if (st) return [object(uri, st.size)];
+  }
+  const found: SourceFile[] = [];
+  for await (const f of io.list(uri)) {
+    // Hidden names (any path segment under the prefix starting with '.') are skipped, as for folders.
+    const rest = f.path.slice(uri.replace(/\/+$/, '').length);
+    if (rest.split('/').some((seg) => seg.startsWith('.'))) continue;
+    found.push(object(f.path, f.size));
+  }
+  if (found.length === 0) throw new NotFoundError(`source ${uri} names no object and no prefix with objects`);
+  return found.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+async function localFiles(s: string): Promise<string[]> {
   const out: string[] = [];
   const walk = async (dir: string): Promise<void> => {
     const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -81,14 +160,11 @@ export async function expandSources(sources: string[]): Promise<string[]> {
       else if (e.isFile()) out.push(p);
     }
   };
-  for (const s of sources) {
-    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(s)) throw new UnsupportedError(`cannot ingest ${s}: only local files and folders are supported`);
-    const p = resolve(s);
-    const st = await stat(p).catch(() => null);
-    if (!st) throw new NotFoundError(`source ${s} does not exist`);
-    if (st.isDirectory()) await walk(p);
-    else out.push(p);
-  }
+  const p = resolve(s);
+  const st = await stat(p).catch(() => null);
+  if (!st) throw new NotFoundError(`source ${s} does not exist`);
+  if (st.isDirectory()) await walk(p);
+  else out.push(p);
   return out;
 }
 
@@ -98,9 +174,12 @@ export function objectPath(sha256: string, kind: RawKind): string {
 
 const CHUNK = 1024 * 1024;
 
-async function* chunksOf(path: string, onChunk: (n: number) => void): AsyncGenerator<Uint8Array> {
-  for await (const chunk of createReadStream(path, { highWaterMark: CHUNK })) {
-    const b = chunk as Buffer;
+async function* fileChunks(path: string): AsyncGenerator<Uint8Array> {
+  for await (const chunk of createReadStream(path, { highWaterMark: CHUNK })) yield chunk as Buffer;
+}
+
+async function* chunksOf(file: SourceFile, onChunk: (n: number) => void): AsyncGenerator<Uint8Array> {
+  for await (const b of file.chunks()) {
     onChunk(b.length);
     yield b;
   }
@@ -115,13 +194,13 @@ interface FirstPass {
 }
 
 /** Pass one: checksum, size, the first 64 KiB and last 4 bytes, and the first NUL byte (text files). */
-async function hashFile(path: string, onChunk: (n: number) => void): Promise<FirstPass> {
+async function hashFile(file: SourceFile, onChunk: (n: number) => void): Promise<FirstPass> {
   const hash = createHash('sha256');
   let size = 0;
   let nulAt = -1;
   const headParts: Buffer[] = [];
   let headLen = 0;
-  for await (const b of chunksOf(path, onChunk)) {
+  for await (const b of chunksOf(file, onChunk)) {
     const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
     hash.update(buf);
     if (headLen < 65536) {
@@ -134,15 +213,7 @@ async function hashFile(path: string, onChunk: (n: number) => void): Promise<Fir
     }
     size += buf.length;
   }
-  const tail = Buffer.alloc(Math.min(4, size));
-  if (size > 0) {
-    const fh = await open(path, 'r');
-    try {
-      await fh.read(tail, 0, tail.length, size - tail.length);
-    } finally {
-      await fh.close();
-    }
-  }
+  const tail = await file.tail(4);
   return { sha256: hash.digest('hex'), size, head: Buffer.concat(headParts), tail, nulAt };
 }
 
@@ -159,8 +230,8 @@ export async function ingest(store: RawStore, sources: string[], options: Ingest
   checkDatasetName(options.dataset);
   const { io, root } = store;
   if (!io.writeStreamIfAbsent) throw new UnsupportedError('this storage cannot stream put-if-absent writes, which the raw zone needs');
-  const files = await expandSources(sources);
-  const sizes = await Promise.all(files.map(async (f) => (await stat(f)).size));
+  const inputs = await expandSources(sources, options.remote);
+  const sizes = inputs.map((f) => f.size);
   const total = 2 * sizes.reduce((a, b) => a + b, 0);
   let done = 0;
   const tick = (source: string) => (n: number) => {
@@ -170,7 +241,8 @@ export async function ingest(store: RawStore, sources: string[], options: Ingest
   const dir = rawDatasetPath(root, options.dataset);
   const user = options.user ?? currentUser();
   const out: IngestOutcome[] = [];
-  for (const [i, file] of files.entries()) {
+  for (const [i, src] of inputs.entries()) {
+    const file = src.name;
     const reject = (message: string, first?: FirstPass): void => {
       out.push({ source: file, status: 'rejected', bytes: first?.size ?? sizes[i]!, sha256: first?.sha256 ?? null, format: null, compression: null, message });
     };
@@ -180,7 +252,7 @@ export async function ingest(store: RawStore, sources: string[], options: Ingest
       reject(kind.reason);
       continue;
     }
-    const first = await hashFile(file, tick(file));
+    const first = await hashFile(src, tick(file));
     // A NUL past the sniffed head still marks binary content in an uncompressed text file.
     const deepNul = kind.compression === 'none' && kind.format !== 'parquet' && first.nulAt >= 0 && !hasUtf16Bom(first.head);
     const problem = sniff(kind, first.head, first.tail, first.size) ?? (deepNul ? `binary content in a ${kind.format.toUpperCase()} file (NUL byte at offset ${first.nulAt})` : null);
@@ -198,7 +270,7 @@ export async function ingest(store: RawStore, sources: string[], options: Ingest
       continue;
     }
     const rel = objectPath(first.sha256, kind);
-    await io.writeStreamIfAbsent(joinPath(dir, rel), verified(file, first, tick(file)));
+    await io.writeStreamIfAbsent(joinPath(dir, rel), verified(src, first, tick(file)));
     const record: IngestRecord = {
       sha256: first.sha256,
       bytes: first.size,
@@ -217,10 +289,11 @@ export async function ingest(store: RawStore, sources: string[], options: Ingest
 }
 
 /** Pass two: the file's chunks, failing at the end if they no longer hash to pass one's checksum. */
-async function* verified(path: string, first: FirstPass, onChunk: (n: number) => void): AsyncGenerator<Uint8Array> {
+async function* verified(file: SourceFile, first: FirstPass, onChunk: (n: number) => void): AsyncGenerator<Uint8Array> {
+  const path = file.name;
   const hash = createHash('sha256');
   let size = 0;
-  for await (const b of chunksOf(path, onChunk)) {
+  for await (const b of chunksOf(file, onChunk)) {
     hash.update(b);
     size += b.length;
     yield b;

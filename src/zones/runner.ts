@@ -35,7 +35,7 @@ export async function runModels(wh: Warehouse, options: RunOptions): Promise<Run
     const record = blocked !== undefined ? skipped(model, runId, blocked) : await runModel(wh, model, { runId, fullRefresh: options.fullRefresh ?? false });
     if (record.status !== 'success') notDone.add(model.name);
     records.push(record);
-    await appendRunRecords(wh.root, [record]);
+    await appendRunRecords(wh, [record]);
     options.onProgress?.({ model: model.name, index: index + 1, total: models.length, record });
   }
   return records;

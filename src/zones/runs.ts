@@ -1,6 +1,20 @@
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { UnsupportedError } from '../errors.js';
+import type { FileIO } from '../io/file-io.js';
+import { isRemoteUri, joinPath } from '../io/paths.js';
 import type { Materialization } from './model-config.js';
+
+/**
+ * Where the run log lives: a local warehouse folder (`_floe/runs.ndjson`, appended), or a remote
+ * warehouse with its FileIO. Object storage cannot append, so there each record is its own object,
+ * `_floe/runs/<run id>/<model>.json` (written put-if-absent; run ids are unique), read by listing.
+ */
+export type RunLogPlace = string | { root: string; io?: FileIO };
+
+function remote(w: RunLogPlace): { root: string; io: FileIO } | undefined {
+  return typeof w !== 'string' && w.io && isRemoteUri(w.root) ? { root: w.root, io: w.io } : undefined;
+}
 
 /** What one model run did; one line of `<warehouse>/_floe/runs.ndjson`. Snapshot ids are strings. */
 export interface RunRecord {
@@ -37,20 +51,37 @@ export interface RunRecord {
 }
 
 /** The run log's path: `<warehouse>/_floe/runs.ndjson`. */
-export function runLogPath(warehouse: string | { root: string }): string {
+export function runLogPath(warehouse: RunLogPlace): string {
   return join(typeof warehouse === 'string' ? warehouse : warehouse.root, '_floe', 'runs.ndjson');
 }
 
 /** Appends records to the run log (one JSON object per line; a line is written whole). */
-export async function appendRunRecords(warehouse: string | { root: string }, records: RunRecord[]): Promise<void> {
+export async function appendRunRecords(warehouse: RunLogPlace, records: RunRecord[]): Promise<void> {
   if (records.length === 0) return;
+  const r = remote(warehouse);
+  if (r) {
+    for (const rec of records) {
+      await r.io.writeIfAbsent(joinPath(r.root, '_floe', 'runs', rec.runId, `${rec.model}.json`), new Uint8Array(Buffer.from(JSON.stringify(rec))));
+    }
+    return;
+  }
+  if (typeof warehouse !== 'string' && isRemoteUri(warehouse.root)) throw new UnsupportedError(`the run log of ${warehouse.root} needs its FileIO`);
   const path = runLogPath(warehouse);
   await mkdir(join(path, '..'), { recursive: true });
   await appendFile(path, records.map((r) => `${JSON.stringify(r)}\n`).join(''));
 }
 
 /** Every record of the run log, oldest first; a torn last line (a crash mid-write) is ignored. */
-export async function readRuns(warehouse: string | { root: string }): Promise<RunRecord[]> {
+export async function readRuns(warehouse: RunLogPlace): Promise<RunRecord[]> {
+  const r = remote(warehouse);
+  if (r) {
+    const out: RunRecord[] = [];
+    for await (const f of r.io.list(joinPath(r.root, '_floe', 'runs'))) {
+      if (!f.path.endsWith('.json')) continue;
+      out.push(JSON.parse(Buffer.from(await r.io.read(f.path)).toString('utf8')) as RunRecord);
+    }
+    return out.sort((a, b) => a.finishedAt.localeCompare(b.finishedAt) || a.model.localeCompare(b.model));
+  }
   let text: string;
   try {
     text = await readFile(runLogPath(warehouse), 'utf8');
@@ -71,7 +102,7 @@ export async function readRuns(warehouse: string | { root: string }): Promise<Ru
 }
 
 /** The latest run of each model, most recent first (what `floe status` shows). */
-export async function lastRuns(warehouse: string | { root: string }): Promise<RunRecord[]> {
+export async function lastRuns(warehouse: RunLogPlace): Promise<RunRecord[]> {
   const latest = new Map<string, RunRecord>();
   for (const r of await readRuns(warehouse)) latest.set(r.model, r);
   return [...latest.values()].sort((a, b) => b.finishedAt.localeCompare(a.finishedAt) || a.model.localeCompare(b.model));

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBEngine } from '../engine/duckdb.js';
 import { quoteIdent, quoteString } from '../engine/duckdb.js';
+import type { PrimitiveTypeName } from '../spec/types.js';
 import type { Contract } from './contract.js';
+import { strictTextCast } from './exact-cast.js';
 import type { RawFormat } from './sniff.js';
 
 /**
@@ -31,6 +33,11 @@ export interface StagedBatch {
   ridExpr: string;
   /** Local staging files to delete once the batch is done. */
   files: string[];
+  /**
+   * Strict CSV parsing: source columns cast while staging, by name → the staged VARCHAR column
+   * holding the text of each value that did not cast exactly (NULL for every value that did).
+   */
+  texts: Map<string, string>;
 }
 
 /** Position column of staged Parquet rows (`file_row_number` of read_parquet). */
@@ -45,9 +52,16 @@ async function parquetView(engine: DuckDBEngine, file: string): Promise<{ name: 
   return (await columnsOf(engine, SRC)).filter((c) => c.name !== POS);
 }
 
-/** The source record as a JSON object of its columns, computed only for rows that fail. */
-function rawJson(cols: { name: string }[]): string {
-  return `to_json(struct_pack(${cols.map((c) => `${quoteIdent(c.name)} := ${quoteIdent(c.name)}`).join(', ')}))::VARCHAR`;
+/**
+ * The source record as a JSON object of its columns, computed only for rows that fail. A column
+ * cast while staging shows its text when the cast failed, else its value as DuckDB prints it.
+ */
+function rawJson(cols: { name: string }[], texts = new Map<string, string>()): string {
+  const value = (n: string): string => {
+    const t = texts.get(n);
+    return t === undefined ? quoteIdent(n) : `coalesce(${quoteIdent(t)}, CAST(${quoteIdent(n)} AS VARCHAR))`;
+  };
+  return `to_json(struct_pack(${cols.map((c) => `${quoteIdent(c.name)} := ${value(c.name)}`).join(', ')}))::VARCHAR`;
 }
 
 export const SRC = '__floe_src';
@@ -76,18 +90,24 @@ function rejectedLines(castRule = `'malformed'`): string {
 const REJECTED_LINES = rejectedLines();
 
 /**
- * `typing` (CSV only): the DuckDB type the reader should parse a source column into, by source
- * column name (undefined: VARCHAR); `columnRule` names the table column of a rejected column
- * (SQL over the rejects table's `column_name`). Without it every column is read as text.
+ * How CSV columns are typed while staging, by source column name (undefined: VARCHAR):
+ *  - `reader` (fast parsing): the DuckDB type the reader parses the column into; `columnRule`
+ *    names the table column of a rejected column (SQL over the rejects table's `column_name`);
+ *  - `exact` (strict parsing): the type the column's text is cast into exactly (exact-cast.ts)
+ *    in the same pass, keeping the text of values that do not cast.
+ * Without it every column is staged as text.
  */
-export interface CsvTyping {
-  typeOf: (sourceColumn: string) => string | undefined;
-  columnRule: string;
-}
+export type CsvTyping =
+  | { kind: 'reader'; typeOf: (sourceColumn: string) => string | undefined; columnRule: string }
+  | { kind: 'exact'; typeOf: (sourceColumn: string) => PrimitiveTypeName | undefined };
+
+/** Staged column holding the text of source column `i`'s values that did not cast exactly. */
+const textColumn = (i: number): string => `__floe_text_${i}`;
 
 export async function stageBatch(engine: DuckDBEngine, path: string, format: RawFormat, contract: Contract, csvTyping?: CsvTyping): Promise<StagedBatch> {
-  const typing = csvTyping?.typeOf;
-  const columnRule = csvTyping?.columnRule ?? 'column_name';
+  const typing = csvTyping?.kind === 'reader' ? csvTyping.typeOf : undefined;
+  const exact = csvTyping?.kind === 'exact' ? csvTyping.typeOf : undefined;
+  const columnRule = csvTyping?.kind === 'reader' ? csvTyping.columnRule : 'column_name';
   await dropStaged(engine);
   const file = quoteString(path);
   const rejectsOpts = `store_rejects = true, rejects_table = ${quoteString(REJECTS)}, rejects_scan = ${quoteString(REJECT_SCANS)}`;
@@ -105,6 +125,22 @@ export async function stageBatch(engine: DuckDBEngine, path: string, format: Raw
       ];
       let columns = 'all_varchar = true';
       let castRule = `'malformed'`;
+      let select = '*';
+      const texts = new Map<string, string>();
+      if (exact) {
+        // strict parsing: each typed column's text is cast exactly once, in the parsing pass, so
+        // later passes read typed values; text that does not cast is kept beside it (mostly NULL).
+        const names = await csvHeader(engine, file, opts);
+        const casts: string[] = [];
+        const outs = names.map((n, i) => {
+          const t = exact(n);
+          if (t === undefined) return quoteIdent(n);
+          texts.set(n, textColumn(i));
+          casts.push(`${strictTextCast(quoteIdent(n), t)} AS __floe_v${i}`);
+          return `__floe_v${i} AS ${quoteIdent(n)}, CASE WHEN __floe_v${i} IS NULL THEN ${quoteIdent(n)} END AS ${quoteIdent(textColumn(i))}`;
+        });
+        if (casts.length > 0) select = `${outs.join(', ')} FROM (SELECT *, ${casts.join(', ')}`;
+      }
       if (typing) {
         // fast parsing: DuckDB's reader converts each column itself; values it cannot convert
         // reject their line (error type CAST), quarantined under the column's type rule.
@@ -118,11 +154,12 @@ export async function stageBatch(engine: DuckDBEngine, path: string, format: Raw
       const staging = join(tmpdir(), `floe-stage-${process.pid}-${randomUUID()}.parquet`);
       try {
         await engine.run(
-          `COPY (SELECT * FROM read_csv(${file}, ${[columns, ...opts, rejectsOpts].join(', ')})) TO ${quoteString(staging)} (FORMAT parquet, COMPRESSION snappy)`,
+          `COPY (SELECT ${select} FROM read_csv(${file}, ${[columns, ...opts, rejectsOpts].join(', ')})${select === '*' ? '' : ')'}) TO ${quoteString(staging)} (FORMAT parquet, COMPRESSION snappy)`,
         );
         await engine.run(`INSERT INTO ${BAD} ${rejectedLines(castRule)}`);
-        const cols = await parquetView(engine, quoteString(staging));
-        return { sourceColumns: cols, widening: 'values', rowExpr: `${POS} + 1`, ridExpr: POS, rawExpr: rawJson(cols), files: [staging] };
+        const textNames = new Set(texts.values());
+        const cols = (await parquetView(engine, quoteString(staging))).filter((c) => !textNames.has(c.name));
+        return { sourceColumns: cols, widening: 'values', rowExpr: `${POS} + 1`, ridExpr: POS, rawExpr: rawJson(cols, texts), files: [staging], texts };
       } catch (e) {
         await rm(staging, { force: true });
         throw e;
@@ -132,7 +169,7 @@ export async function stageBatch(engine: DuckDBEngine, path: string, format: Raw
       return stageJson(engine, file, rejectsOpts);
     case 'parquet': {
       const cols = await parquetView(engine, file);
-      return { sourceColumns: cols, widening: 'types', rowExpr: `${POS} + 1`, ridExpr: POS, rawExpr: rawJson(cols), files: [] };
+      return { sourceColumns: cols, widening: 'types', rowExpr: `${POS} + 1`, ridExpr: POS, rawExpr: rawJson(cols), files: [], texts: new Map() };
     }
     default: {
       const never: never = format;
@@ -173,7 +210,7 @@ async function stageJson(engine: DuckDBEngine, file: string, rejectsOpts: string
     `CREATE TEMP TABLE ${SRC} AS SELECT ${[...extract, '__row', '__line AS __raw'].join(', ')} FROM ${lines} WHERE ${valid}`,
   );
   await engine.run(`DROP TABLE ${LINES}`);
-  return { sourceColumns: names.map((name) => ({ name, type: 'VARCHAR' })), widening: 'values', rowExpr: '__row', ridExpr: 'rowid', rawExpr: '__raw', files: [] };
+  return { sourceColumns: names.map((name) => ({ name, type: 'VARCHAR' })), widening: 'values', rowExpr: '__row', ridExpr: 'rowid', rawExpr: '__raw', files: [], texts: new Map() };
 }
 
 async function columnsOf(engine: DuckDBEngine, table: string): Promise<{ name: string; type: string }[]> {

@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import type { ColumnInfo, SqlValue } from '../engine/duckdb.js';
 import { NotFoundError } from '../errors.js';
-import { toLocalPath } from '../io/paths.js';
+import { isRemoteUri, toLocalPath } from '../io/paths.js';
 import type { Table } from '../table/table.js';
 import type { Warehouse } from '../warehouse.js';
 import { CURATED_AT, CURATED_POSITION, curatedId, positionOf, quarantineId } from './curate.js';
@@ -20,6 +20,16 @@ export type StatusSource = (wh: Warehouse) => Promise<StatusSection | null>;
 
 /** Datasets with an ingest log under `<warehouse>/raw/`. */
 export async function rawDatasets(wh: Warehouse): Promise<string[]> {
+  if (isRemoteUri(wh.root)) {
+    // Object storage has no folders: the datasets are the first key segments under raw/.
+    const prefix = `${wh.root}/raw/`;
+    const found = new Set<string>();
+    for await (const f of wh.io.list(prefix)) {
+      const name = f.path.slice(prefix.length).split('/')[0];
+      if (name) found.add(name);
+    }
+    return [...found].sort();
+  }
   let names: string[];
   try {
     names = (await readdir(toLocalPath(`${wh.root}/raw`), { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);

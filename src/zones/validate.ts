@@ -7,6 +7,7 @@ import type { NestedField, PrimitiveTypeName, Schema } from '../spec/types.js';
 import { icebergTypeOfDuckdb } from '../sql/types.js';
 import { addColumns, updateColumn } from '../table/update-schema.js';
 import type { Contract } from './contract.js';
+import { strictTextCast } from './exact-cast.js';
 import { CHECKED, SRC, type StagedBatch } from './stage.js';
 
 /** Differences between a batch's columns and the curated table (spec: schema evolution rules). */
@@ -104,7 +105,10 @@ export async function detectDrift(engine: DuckDBEngine, staged: StagedBatch, con
       }
       const d = decimalParams(t);
       if (d) {
-        probe([`max(CASE WHEN TRY_CAST(${col} AS ${duckdbType(t)}) IS NULL THEN length(CAST(trunc(abs(${col})) AS VARCHAR)) END)`], ([digits]) => {
+        // Strict CSV staging keeps the text of values too wide for its staging type.
+        const text = staged.texts.get(src);
+        const textDigits = text === undefined ? 'NULL' : wideDecimalDigits(quoteIdent(text), d.scale);
+        probe([`greatest(max(CASE WHEN TRY_CAST(${col} AS ${duckdbType(t)}) IS NULL THEN length(CAST(trunc(abs(${col})) AS VARCHAR)) END), ${textDigits})`], ([digits]) => {
           if (digits === null || digits === undefined) return;
           const precision = Math.min(38, Number(digits) + d.scale);
           if (precision > d.precision) drift.widened.push({ name: f.name, from: t, to: `decimal(${precision}, ${d.scale})` });
@@ -121,8 +125,7 @@ export async function detectDrift(engine: DuckDBEngine, staged: StagedBatch, con
     if (dec) {
       probe(
         [
-          // CASE, not FILTER: DuckDB computes a FILTERed aggregate's argument for every row.
-          `max(CASE WHEN ${strictTextCast(col, t)} IS NULL AND ${strictTextCast(col, `decimal(38, ${dec.scale})`)} IS NOT NULL THEN length(split_part(regexp_replace(trim(${col}), '^[+-]?0*', ''), '.', 1)) END)`,
+          wideDecimalDigits(col, dec.scale, `${strictTextCast(col, t)} IS NOT NULL`),
         ],
         ([digits]) => {
           if (digits === null || digits === undefined) return;
@@ -159,6 +162,15 @@ export async function detectDrift(engine: DuckDBEngine, staged: StagedBatch, con
   return drift;
 }
 
+/**
+ * The integer digits of text that reads exactly as a decimal of scale `scale` (any precision up
+ * to 38), else NULL (also when `unless` holds), aggregated with max. CASE, not FILTER: DuckDB computes a FILTERed
+ * aggregate's argument for every row.
+ */
+function wideDecimalDigits(text: string, scale: number, unless = 'false'): string {
+  return `max(CASE WHEN ${unless} THEN NULL WHEN ${strictTextCast(text, `decimal(38, ${scale})`)} IS NOT NULL THEN length(split_part(regexp_replace(trim(${text}), '^[+-]?0*', ''), '.', 1)) END)`;
+}
+
 const INFERRED: PrimitiveTypeName[] = ['long', 'double', 'boolean', 'date', 'timestamp'];
 
 function typeOfDuckdb(t: string): PrimitiveTypeName {
@@ -179,25 +191,6 @@ export function evolvedSchema(schema: Schema, lastColumnId: number, drift: Drift
   return next;
 }
 
-
-/**
- * Casts source text to a column type without DuckDB's lenient rounding ('1.5' as INTEGER is 2,
- * '1.234' as DECIMAL(10, 2) is 1.23): integers must be written as integers and decimals may not
- * carry more fractional digits than the column's scale; anything else reads as a type failure.
- */
-export function strictTextCast(expr: string, t: PrimitiveTypeName): string {
-  const cast = `TRY_CAST(${expr} AS ${duckdbType(t)})`;
-  // The value must equal the text read exactly: as a double (exact for integers up to 2^53 and
-  // decimals up to 15 digits), or as a decimal with six more fractional digits (wider decimals).
-  if (t === 'int' || t === 'long') return `CASE WHEN TRY_CAST(${expr} AS DOUBLE) = ${cast} THEN ${cast} END`;
-  const dec = decimalParams(t);
-  if (dec && dec.precision <= 15) return `CASE WHEN TRY_CAST(${expr} AS DOUBLE) = ${cast} THEN ${cast} END`;
-  if (dec && dec.precision < 38) {
-    const finer = `TRY_CAST(${expr} AS DECIMAL(38, ${Math.min(38, dec.scale + Math.min(6, 38 - dec.precision))}))`;
-    return `CASE WHEN ${finer} IS NULL OR ${finer} = ${cast} THEN ${cast} END`;
-  }
-  return cast;
-}
 
 function lit(s: string): string {
   return quoteString(s);
@@ -220,16 +213,20 @@ export async function checkBatch(engine: DuckDBEngine, staged: StagedBatch, cont
   const l1 = fields.map((f, i) => {
     const src = sourceFor(contract, f, staged);
     const t = duckdbType(f.type);
-    return src === undefined
-      ? `CAST(NULL AS VARCHAR) AS __s${i}, CAST(NULL AS ${t}) AS __v${i}`
-      : `${quoteIdent(src)} AS __s${i}, ${isText(staged, src, f.type as PrimitiveTypeName) ? strictTextCast(quoteIdent(src), f.type as PrimitiveTypeName) : `TRY_CAST(${quoteIdent(src)} AS ${t})`} AS __v${i}`;
+    // __t: text strict staging could not cast into its staging type; cast exactly into the column's
+    // (possibly widened) type here, else a type failure.
+    if (src === undefined) return `CAST(NULL AS VARCHAR) AS __s${i}, CAST(NULL AS VARCHAR) AS __t${i}, CAST(NULL AS ${t}) AS __v${i}`;
+    const text = staged.texts.get(src);
+    const typed = isText(staged, src, f.type as PrimitiveTypeName) ? strictTextCast(quoteIdent(src), f.type as PrimitiveTypeName) : `TRY_CAST(${quoteIdent(src)} AS ${t})`;
+    const value = text === undefined ? typed : `CASE WHEN ${quoteIdent(text)} IS NULL THEN ${typed} ELSE ${strictTextCast(quoteIdent(text), f.type as PrimitiveTypeName)} END`;
+    return `${quoteIdent(src)} AS __s${i}, ${text === undefined ? 'CAST(NULL AS VARCHAR)' : quoteIdent(text)} AS __t${i}, ${value} AS __v${i}`;
   });
   const rules: { rule: string; when: string; reason: string }[] = [];
   fields.forEach((f, i) => {
     rules.push({
       rule: `type(${f.name})`,
-      when: `__s${i} IS NOT NULL AND __v${i} IS NULL`,
-      reason: `${lit(`column '${f.name}': `)} || ${shownValue(`__s${i}`)} || ${lit(` is not a valid ${typeToString(f.type)}`)}`,
+      when: `((__t${i} IS NOT NULL OR __s${i} IS NOT NULL) AND __v${i} IS NULL)`,
+      reason: `${lit(`column '${f.name}': `)} || ${shownValue(`coalesce(__t${i}, CAST(__s${i} AS VARCHAR))`)} || ${lit(` is not a valid ${typeToString(f.type)}`)}`,
     });
   });
   fields.forEach((f, i) => {

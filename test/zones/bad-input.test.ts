@@ -139,6 +139,21 @@ describe('bad input', () => {
     expect(await q(wh, 'SELECT order_id, amount FROM curated.orders')).toEqual([[2, '-0.50']]);
   });
 
+  it('strict parsing keeps the text of a value that does not convert, and widens decimals past the staging precision', async () => {
+    const { wh } = ctx;
+    await ingestText(wh, 'orders', 't.csv', `${HEAD}1,new, 1.5e0 ,2026-01-01 00:00:00\n2,new,1.005,2026-01-01 00:00:00\n`);
+    await curate(wh, ordersContract({ checks: [] }));
+    expect(await q(wh, 'SELECT order_id, amount FROM curated.orders')).toEqual([[1, '1.50']]);
+    expect(await q(wh, 'SELECT row_number, reason, raw_row FROM curated.orders__quarantine')).toEqual([
+      [2, "column 'amount': '1.005' is not a valid decimal(10, 2)", '{"id":"2","status":"new","amount":"1.005","ordered_at":"2026-01-01 00:00:00"}'],
+    ]);
+    // 17 integer digits: wider than decimal(10, 2) and than the 15 digits strict staging reads.
+    await ingestText(wh, 'orders', 'w.csv', `${HEAD}3,new,12345678901234567.25,2026-01-01 00:00:00\n`);
+    const [r] = await curate(wh, ordersContract({ checks: [], drift: 'evolve' }));
+    expect(r!.message).toMatch(/column 'amount' widened decimal\(10, 2\) → decimal\(19, 2\)/);
+    expect(await q(wh, 'SELECT amount FROM curated.orders WHERE order_id = 3')).toEqual([['12345678901234567.25']]);
+  });
+
   it('a source without a required column rejects the batch', async () => {
     const { wh } = ctx;
     await ingestText(wh, 'orders', 'noid.csv', 'status,amount\nnew,1.00\n');
