@@ -16,12 +16,9 @@ import { newSnapshotId } from '../src/spec/metadata.js';
 import type { Snapshot, TableUpdate } from '../src/spec/types.js';
 import { DEFAULT_CONCURRENCY, mapBounded } from '../src/table/delete-files.js';
 import { expireSnapshots } from '../src/table/expire-snapshots.js';
+import { line } from './report.js';
 
 const SNAPSHOTS = Number(process.env['BENCH_EXPIRE_SNAPSHOTS'] ?? 10_000);
-
-function line(name: string, value: string, target: string): void {
-  console.log(`${name.padEnd(58)} ${value.padStart(16)}   target ${target}`);
-}
 
 export async function maintenanceExpire(wh: Warehouse, dir: string): Promise<void> {
   console.log(`\n# snapshot expiry (${SNAPSHOTS.toLocaleString()} snapshots, each replacing one data file)`);

@@ -10,20 +10,12 @@ import { quoteString } from '../src/engine/duckdb.js';
 import { readParquetStats } from '../src/engine/parquet-stats.js';
 import { fieldIdsOption } from '../src/engine/types.js';
 import { toLocalPath } from '../src/io/paths.js';
-import type { DataFile } from '../src/manifest/types.js';
+import { FileContent } from '../src/manifest/types.js';
+import { parquetFile } from '../src/engine/writer.js';
 import { rewriteDataFiles, type Warehouse } from '../src/index.js';
+import { line, time } from './report.js';
 
 const APPENDS = Number(process.env['BENCH_SMALL_APPENDS'] ?? 10_000);
-
-async function time<T>(fn: () => Promise<T>): Promise<[number, T]> {
-  const t0 = performance.now();
-  const r = await fn();
-  return [performance.now() - t0, r];
-}
-
-function line(name: string, value: string, target: string): void {
-  console.log(`${name.padEnd(58)} ${value.padStart(16)}   target ${target}`);
-}
 
 const ROWS = (n: number): string => `SELECT range::BIGINT AS id, (range % 97)::INT AS grp, range * 0.25 AS v FROM range(${n})`;
 
@@ -53,20 +45,7 @@ export async function maintenance(wh: Warehouse): Promise<void> {
   const [appendMs] = await time(async () => {
     for (const p of paths) {
       const st = stats.get(p)!;
-      const file: DataFile = {
-        content: 0,
-        file_path: p,
-        file_format: 'PARQUET',
-        partition: {},
-        record_count: st.recordCount,
-        file_size_in_bytes: st.fileSize,
-        column_sizes: st.columnSizes,
-        value_counts: st.valueCounts,
-        null_value_counts: st.nullValueCounts,
-        lower_bounds: st.lowerBounds,
-        upper_bounds: st.upperBounds,
-        split_offsets: st.splitOffsets,
-      };
+      const file = parquetFile(FileContent.Data, p, {}, st);
       table = await table.newTransaction().appendFiles([file]).commit();
     }
   });

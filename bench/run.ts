@@ -12,22 +12,13 @@ import type { DataFile } from '../src/manifest/types.js';
 import { maintenanceExpire } from './maintenance-expire.js';
 import { zones } from './zones.js';
 import { maintenance } from './maintenance.js';
+import { line, time } from './report.js';
 
 const ROWS = Number(process.env['BENCH_ROWS'] ?? 10_000_000);
 const FILES = Number(process.env['BENCH_FILES'] ?? 10_000);
 const SNAPSHOTS = Number(process.env['BENCH_SNAPSHOTS'] ?? 1_000);
 const COMMITS = Number(process.env['BENCH_COMMITS'] ?? 5_000);
 const DML_ROWS = Number(process.env['BENCH_DML_ROWS'] ?? 10_000_000);
-
-async function time<T>(fn: () => Promise<T>): Promise<[number, T]> {
-  const t0 = performance.now();
-  const r = await fn();
-  return [performance.now() - t0, r];
-}
-
-function line(name: string, value: string, target: string): void {
-  console.log(`${name.padEnd(58)} ${value.padStart(16)}   target ${target}`);
-}
 
 const GENERATE = (n: number): string => `SELECT range AS l_orderkey, (range % 200000)::INT AS l_partkey,
     (range % 7)::INT AS l_linenumber, ((range * 7) % 5000 / 100.0)::DECIMAL(12, 2) AS l_quantity,

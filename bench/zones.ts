@@ -11,12 +11,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { DuckDBEngine, quoteString } from '../src/engine/duckdb.js';
+import { line } from './report.js';
 
 const run = promisify(execFile);
-
-function line(name: string, value: string, target: string): void {
-  console.log(`${name.padEnd(58)} ${value.padStart(16)}   target ${target}`);
-}
 
 export async function zones(): Promise<void> {
   const rows = Number(process.env['BENCH_ZONE_ROWS'] ?? 10_000_000);

@@ -362,7 +362,8 @@ export async function writePositionDeletes(
 }
 
 /** The manifest record of a written Parquet file, its metrics taken from the footer. */
-function parquetFile(content: FileContent, path: string, partition: Record<string, unknown>, st: FileStats): DataFile {
+/** The DataFile record of a written Parquet file, from its footer statistics. */
+export function parquetFile(content: FileContent, path: string, partition: Record<string, unknown>, st: FileStats): DataFile {
   return {
     content,
     file_path: path,
