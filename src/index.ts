@@ -4,6 +4,7 @@
  */
 export { Warehouse, openWarehouse, type WarehouseOptions } from './warehouse.js';
 export type { StatementResult } from './sql/session.js';
+export type { RowChangeOptions, UpdateRowsOptions, MergeRowsOptions, DeleteRowsResult, UpdateRowsResult, MergeRowsResult } from './sql/row-changes.js';
 export type { QueryResult, SqlValue, ColumnInfo } from './engine/duckdb.js';
 export { Table } from './table/table.js';
 export { Transaction, type AppendOptions, type OverwriteOptions } from './table/transaction.js';

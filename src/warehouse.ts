@@ -18,6 +18,8 @@ import { stringifyJson } from './spec/json.js';
 import type { TableIdentifier } from './spec/types.js';
 import { parseScript } from './sql/parser.js';
 import { SqlSession, type StatementResult } from './sql/session.js';
+import { deleteRows, mergeRows, normaliseRow, updateRows, type DeleteRowsResult, type MergeRowsOptions, type MergeRowsResult, type RowChangeOptions, type UpdateRowsOptions, type UpdateRowsResult } from './sql/row-changes.js';
+import type { UnboundPredicate } from './expr/predicate.js';
 import { newTableContext, Table, type TableContext } from './table/table.js';
 import { autoCompaction } from './table/auto-compact.js';
 import { ValidationError } from './errors.js';
@@ -202,6 +204,24 @@ export class Warehouse {
     }
   }
 
+  /**
+   * Deletes the rows matching a typed predicate (all rows when omitted) in one commit, as
+   * `DELETE FROM … WHERE …` does (copy-on-write or merge-on-read per `write.delete.mode`).
+   */
+  async deleteRows(table: Table | string, where: UnboundPredicate | undefined, options: RowChangeOptions = {}): Promise<DeleteRowsResult> {
+    return deleteRows(this.session, typeof table === 'string' ? await this.loadTable(table) : table, where, options);
+  }
+
+  /** Sets columns to typed values on the rows matching `where` in one commit, as `UPDATE … SET … WHERE …` does. */
+  async updateRows(table: Table | string, options: UpdateRowsOptions): Promise<UpdateRowsResult> {
+    return updateRows(this.session, typeof table === 'string' ? await this.loadTable(table) : table, options);
+  }
+
+  /** Merges source rows keyed by `on` in one commit, as `MERGE INTO … USING … ON …` does (one source row per target row). */
+  async mergeRows(table: Table | string, options: MergeRowsOptions): Promise<MergeRowsResult> {
+    return mergeRows(this.session, typeof table === 'string' ? await this.loadTable(table) : table, options);
+  }
+
   /** Writes the rows of a DuckDB query as data files of the table (not yet committed). */
   async writeFiles(table: Table, query: string): Promise<import('./manifest/types.js').DataFile[]> {
     return writeDataFiles(this.engine, this.io, writeTarget(table), query);
@@ -216,14 +236,6 @@ export class Warehouse {
 
 function writeTarget(t: Table): Parameters<typeof writeDataFiles>[2] {
   return { schema: t.schema(), spec: t.spec(), sortOrder: t.sortOrder(), location: t.location, properties: t.properties };
-}
-
-function normaliseRow(r: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(r)) {
-    out[k] = v instanceof Date ? v.toISOString() : v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v;
-  }
-  return out;
 }
 
 /** Opens a warehouse (see WarehouseOptions). */
