@@ -37,6 +37,9 @@ for (const mode of ['copy-on-write', 'merge-on-read'] as const) {
       expect(r.deleted).toBe(3);
       expect(r.table.currentSnapshot()?.summary.operation).toBeDefined();
       expect((await same()).map((x) => x[0])).toEqual([2, 3, 4]);
+      // The API honours write.delete.mode: position delete files only under merge-on-read.
+      const deleteFiles = await q(ctx.wh, `SELECT count(*) FROM db."api$files" WHERE content = 1`);
+      expect(deleteFiles[0]![0] as number > 0).toBe(mode === 'merge-on-read');
       // A NULL comparison matches neither the predicate nor its negation (SQL semantics).
       const none = await ctx.wh.deleteRows('db.api', { op: 'not', child: { op: 'gt', column: 'n', value: 0 } });
       expect(none.deleted).toBe(0);
