@@ -29,6 +29,8 @@ export class EncryptedFileIO implements FileIO {
   private readonly encrypts: (path: string) => boolean;
   private cacheDir: Promise<string> | undefined;
   private readonly cached = new Map<string, Promise<string>>();
+  /** Decryptions still writing into the cache folder; close() waits for them before removing it. */
+  private readonly inFlight = new Set<Promise<unknown>>();
   private exitHook: (() => void) | undefined;
 
   constructor(
@@ -72,13 +74,16 @@ export class EncryptedFileIO implements FileIO {
     if (!p) {
       p = this.decryptToCache(path);
       this.cached.set(key, p);
-      p.catch(() => this.cached.delete(key));
+      const settled = p.catch(() => this.cached.delete(key)).finally(() => this.inFlight.delete(settled));
+      this.inFlight.add(settled);
     }
     return p;
   }
 
   /** Removes the decrypted cache. */
   async close(): Promise<void> {
+    // A query that failed on one file may leave others still being decrypted into the folder.
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
     const dir = this.cacheDir;
     this.cacheDir = undefined;
     this.cached.clear();
