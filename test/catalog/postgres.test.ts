@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PostgresCatalog } from '../../src/catalog/postgres.js';
-import { main } from '../../src/cli/main.js';
 import { AlreadyExistsError, CommitFailedError, CommitStateUnknownError, IoError } from '../../src/errors.js';
 import type { FileIO } from '../../src/io/file-io.js';
 import { LocalFileIO } from '../../src/io/local.js';
 import { startPostgres } from '../helpers/postgres.js';
 import { catalogContract, SCHEMA } from './contract.js';
+import { runFloe, type CliRun } from '../helpers/cli.js';
 
 const server = await startPostgres();
 const dirs: string[] = [];
@@ -66,16 +66,7 @@ if (typeof server === 'string') {
     it('runs floe --catalog postgres://… against the server, not a SQLite file', async () => {
       const warehouse = mkdtempSync(join(tmpdir(), 'floe-pgcli-'));
       dirs.push(warehouse);
-      const cli = async (...args: string[]) => {
-        let out = '';
-        let err = '';
-        const code = await main(['node', 'floe', '--warehouse', warehouse, '--catalog', url, '--format', 'json', ...args], {
-          out: (s) => (out += s),
-          err: (s) => (err += s),
-          isTty: false,
-        });
-        return { code, out, err };
-      };
+      const cli = (...args: string[]): Promise<CliRun> => runFloe('--warehouse', warehouse, '--catalog', url, '--format', 'json', ...args);
       expect((await cli('sql', 'CREATE NAMESPACE clidb; CREATE TABLE clidb.t (id INT); INSERT INTO clidb.t VALUES (1), (2)')).code).toBe(0);
       const r = await cli('sql', 'SELECT count(*) AS n FROM clidb.t');
       expect([r.code, r.err]).toEqual([0, '']);

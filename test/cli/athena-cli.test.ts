@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetQueryExecutionCommand, StopQueryExecutionCommand, type GetQueryResultsOutput } from '@aws-sdk/client-athena';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
 import { fakeAthena } from '../helpers/fake-athena.js';
+import { runFloe, type CliRun } from '../helpers/cli.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -15,11 +15,8 @@ afterAll(async () => rm(dir, { recursive: true, force: true }));
 let stub: ReturnType<typeof fakeAthena> | undefined;
 afterEach(() => stub?.mock.restore());
 
-async function floe(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(['node', 'floe', '--warehouse', dir, ...args], { out: (s) => (out += s), err: (s) => (err += s), isTty: false });
-  return { code, out, err };
+function floe(...args: string[]): Promise<CliRun> {
+  return runFloe('--warehouse', dir, ...args);
 }
 
 /** The recorded two-page SELECT, as the fake's answer. */

@@ -6,11 +6,11 @@ import { GlueClient } from '@aws-sdk/client-glue';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
 import { lakehouseConnection, parseAwsConfig } from '../../src/cloud/aws-config.js';
 import { FakeGlue } from '../catalog/glue-fake.js';
 import { athenaColumn, fakeAthena } from '../helpers/fake-athena.js';
 import { S3RVER_CREDENTIALS, startS3Server, type S3TestServer } from '../helpers/s3-server.js';
+import { runFloe, type CliRun } from '../helpers/cli.js';
 
 // `terraform output -json > floe-aws.json`, then `floe --aws-config floe-aws.json …` (issue 7):
 // the outputs of infra/examples/complete (the shape test/cli/aws-config.test.ts checks against
@@ -78,11 +78,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function floe(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(['node', 'floe', '--format', 'json', ...args], { out: (s) => (out += s), err: (s) => (err += s), isTty: false });
-  return { code, out, err };
+function floe(...args: string[]): Promise<CliRun> {
+  return runFloe('--format', 'json', ...args);
 }
 
 async function keys(bucket: string): Promise<string[]> {

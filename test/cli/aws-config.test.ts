@@ -2,9 +2,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
 import { parseAwsConfig } from '../../src/cloud/aws-config.js';
 import { INFRA, loadDir } from '../infra/hcl.js';
+import { runFloe, type CliRun } from '../helpers/cli.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -31,11 +31,8 @@ const OUTPUT = {
   },
 };
 
-async function floe(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(['node', 'floe', ...args], { out: (s) => (out += s), err: (s) => (err += s), isTty: false });
-  return { code, out, err };
+function floe(...args: string[]): Promise<CliRun> {
+  return runFloe(...args);
 }
 
 describe('Terraform outputs → floe', () => {

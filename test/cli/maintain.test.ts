@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliIO } from '../../src/cli/context.js';
-import { main } from '../../src/cli/main.js';
 import { parseWhen, registerMaintain, type MaintenanceStep } from '../../src/cli/maintain.js';
 import { openWarehouse } from '../../src/index.js';
+import { runFloe, type CliRun } from '../helpers/cli.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -15,11 +15,8 @@ beforeAll(async () => {
 });
 afterAll(async () => rm(dir, { recursive: true, force: true }));
 
-async function floe(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(['node', 'floe', '--warehouse', dir, ...args], { out: (s) => (out += s), err: (s) => (err += s), isTty: false });
-  return { code, out, err };
+function floe(...args: string[]): Promise<CliRun> {
+  return runFloe('--warehouse', dir, ...args);
 }
 
 async function snapshots(name: string): Promise<number> {

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { runFloe, type CliRun } from '../helpers/cli.js';
 
 // Maintenance on an envelope-encrypted embedded warehouse, through the CLI: expiry reads the
 // encrypted manifests to find what only expired snapshots referenced, orphan removal recognises
@@ -12,11 +12,8 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 const wh = join(root, 'wh');
 const key = join(root, 'kek');
 
-async function floe(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(['node', 'floe', '--warehouse', wh, '--format', 'json', ...args], { out: (s) => (out += s), err: (s) => (err += s), isTty: false });
-  return { code, out, err };
+function floe(...args: string[]): Promise<CliRun> {
+  return runFloe('--warehouse', wh, '--format', 'json', ...args);
 }
 async function ok(...args: string[]): Promise<unknown> {
   const r = await floe('--key-file', key, ...args);

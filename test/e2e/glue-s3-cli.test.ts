@@ -8,6 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { FakeGlue } from '../catalog/glue-fake.js';
 import { S3RVER_CREDENTIALS, startS3Server, type S3TestServer } from '../helpers/s3-server.js';
+import { runFloe, type CliRun } from '../helpers/cli.js';
 
 // The cloud lakehouse the Terraform modules create, offline: data on S3 (s3rver on loopback),
 // tables in the Glue Data Catalog (an in-memory Glue behind the SDK mock), driven only through
@@ -54,15 +55,8 @@ afterAll(async () => {
   }
 });
 
-async function floe(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(['node', 'floe', '--warehouse', `s3://${BUCKET}/lake`, '--catalog', 'glue', '--format', 'json', ...args], {
-    out: (s) => (out += s),
-    err: (s) => (err += s),
-    isTty: false,
-  });
-  return { code, out, err };
+function floe(...args: string[]): Promise<CliRun> {
+  return runFloe('--warehouse', `s3://${BUCKET}/lake`, '--catalog', 'glue', '--format', 'json', ...args);
 }
 
 async function ok(...args: string[]): Promise<unknown> {

@@ -9,6 +9,7 @@ import { openWarehouse, type Warehouse } from '../../src/index.js';
 import type { S3FileIOOptions } from '../../src/io/s3.js';
 import { q } from '../helpers/warehouse.js';
 import { S3RVER_CREDENTIALS, startS3Server, type S3TestServer } from '../helpers/s3-server.js';
+import { runFloe, type CliRun } from '../helpers/cli.js';
 
 let server: S3TestServer;
 let client: S3Client;
@@ -183,16 +184,7 @@ describe('an s3:// warehouse on s3rver', () => {
     };
     const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
     Object.assign(process.env, env);
-    const floe = async (...args: string[]) => {
-      let out = '';
-      let err = '';
-      const code = await main(['node', 'floe', '--warehouse', 's3://floe-lake/cli', '--catalog-db', join(local, 'catalog.db'), '--format', 'json', ...args], {
-        out: (s) => (out += s),
-        err: (s) => (err += s),
-        isTty: false,
-      });
-      return { code, out, err };
-    };
+    const floe = (...args: string[]): Promise<CliRun> => runFloe('--warehouse', 's3://floe-lake/cli', '--catalog-db', join(local, 'catalog.db'), '--format', 'json', ...args);
     try {
       expect((await floe('sql', "CREATE NAMESPACE ns; CREATE TABLE ns.t (id INT, v STRING); INSERT INTO ns.t VALUES (1, 'a'), (2, 'b')")).code).toBe(0);
       const r = await floe('sql', 'SELECT v FROM ns.t ORDER BY id');

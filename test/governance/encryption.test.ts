@@ -14,12 +14,12 @@ import {
 } from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
 import { AccessDeniedError, CorruptMetadataError, NotFoundError } from '../../src/errors.js';
 import { createKeyFile } from '../../src/governance/key-file.js';
 import { EncryptedFileIO } from '../../src/io/encrypted.js';
 import { openWarehouse, type Warehouse } from '../../src/warehouse.js';
 import { shapeErrors } from '../helpers/sdk-shape.js';
+import { runFloe, type CliRun } from '../helpers/cli.js';
 
 let dir: string;
 let keyFile: string;
@@ -181,11 +181,8 @@ describe('encrypted warehouse (local key file)', () => {
 });
 
 describe('floe keys create and --key-file', () => {
-  async function floe(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-    let out = '';
-    let err = '';
-    const code = await main(['node', 'floe', '--warehouse', join(dir, 'cli'), ...args], { out: (s) => (out += s), err: (s) => (err += s), isTty: false });
-    return { code, out, err };
+  function floe(...args: string[]): Promise<CliRun> {
+    return runFloe('--warehouse', join(dir, 'cli'), ...args);
   }
 
   it('creates a 0600 key file once and runs SQL on an encrypted warehouse', async () => {

@@ -2,9 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
 import { lastRuns } from '../../src/zones/runs.js';
 import { CREATE_ORDERS, TWO_MODELS, writeModels } from './models-dir.js';
+import { runFloe, type CliRun } from '../helpers/cli.js';
 
 let dir: string;
 let models: string;
@@ -14,15 +14,8 @@ beforeAll(async () => {
 });
 afterAll(async () => rm(dir, { recursive: true, force: true }));
 
-async function floe(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(['node', 'floe', '--warehouse', join(dir, 'wh'), ...args], {
-    out: (s) => (out += s),
-    err: (s) => (err += s),
-    isTty: false,
-  });
-  return { code, out, err };
+function floe(...args: string[]): Promise<CliRun> {
+  return runFloe('--warehouse', join(dir, 'wh'), ...args);
 }
 
 interface SummaryRow {

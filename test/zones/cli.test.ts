@@ -2,7 +2,7 @@ import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { runFloe, type CliRun } from '../helpers/cli.js';
 
 let dir: string;
 const examples = resolve(__dirname, '../../examples/zones');
@@ -12,15 +12,8 @@ beforeAll(async () => {
 });
 afterAll(async () => rm(dir, { recursive: true, force: true }));
 
-async function floe(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(['node', 'floe', '--warehouse', join(dir, 'wh'), '--format', 'json', ...args], {
-    out: (s) => (out += s),
-    err: (s) => (err += s),
-    isTty: false,
-  });
-  return { code, out, err };
+function floe(...args: string[]): Promise<CliRun> {
+  return runFloe('--warehouse', join(dir, 'wh'), '--format', 'json', ...args);
 }
 
 describe('floe ingest / curate / status (the README walk-through)', () => {

@@ -2,8 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
 import { writeModels } from './models-dir.js';
+import { runFloe, type CliRun } from '../helpers/cli.js';
 
 /**
  * The whole data flow from the CLI, as the issue describes it: files → raw (ingest) → curated
@@ -16,15 +16,8 @@ beforeEach(async () => {
 });
 afterEach(async () => rm(dir, { recursive: true, force: true }));
 
-async function floe(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(['node', 'floe', '--warehouse', join(dir, 'wh'), '--format', 'json', ...args], {
-    out: (s) => (out += s),
-    err: (s) => (err += s),
-    isTty: false,
-  });
-  return { code, out, err };
+function floe(...args: string[]): Promise<CliRun> {
+  return runFloe('--warehouse', join(dir, 'wh'), '--format', 'json', ...args);
 }
 
 const json = <T>(r: { out: string }): T => JSON.parse(r.out) as T;

@@ -4,7 +4,6 @@ import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
 import { openWarehouse } from '../../src/index.js';
 import { S3FileIO, type S3FileIOOptions } from '../../src/io/s3.js';
 import { appendIngestRecord, readIngestLog, type IngestRecord } from '../../src/zones/ingest-log.js';
@@ -14,6 +13,7 @@ import { S3RVER_CREDENTIALS, startS3Server, type S3TestServer } from '../helpers
 import { q } from '../helpers/warehouse.js';
 import { ordersContract } from './helpers.js';
 import { writeModels } from './models-dir.js';
+import { runFloe, type CliRun } from '../helpers/cli.js';
 
 let server: S3TestServer;
 let client: S3Client;
@@ -65,16 +65,7 @@ describe('raw zone on S3', () => {
     };
     const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
     Object.assign(process.env, env);
-    const floe = async (...args: string[]): Promise<{ code: number; out: string; err: string }> => {
-      let out = '';
-      let err = '';
-      const code = await main(['node', 'floe', '--warehouse', 's3://lake/wh', '--catalog-db', join(local, 'catalog.db'), '--format', 'json', ...args], {
-        out: (s) => (out += s),
-        err: (s) => (err += s),
-        isTty: false,
-      });
-      return { code, out, err };
-    };
+    const floe = (...args: string[]): Promise<CliRun> => runFloe('--warehouse', 's3://lake/wh', '--catalog-db', join(local, 'catalog.db'), '--format', 'json', ...args);
     try {
       const ing = await floe('ingest', 's3://landing/orders', '--into', 'raw/orders');
       expect(ing.err).toBe('');
