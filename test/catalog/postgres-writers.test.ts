@@ -8,10 +8,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openWarehouse } from '../../src/index.js';
 import { startPostgres } from '../helpers/postgres.js';
 import { q } from '../helpers/warehouse.js';
+import { requireBuiltDist } from '../helpers/dist.js';
 
 const run = promisify(execFile);
 const worker = resolve(__dirname, '../table/append-worker.mjs');
-const built = resolve(__dirname, '../../dist/src/index.js');
 const server = await startPostgres();
 afterAll(() => {
   if (typeof server !== 'string') server.stop();
@@ -23,7 +23,7 @@ describe('several OS processes appending through one Postgres catalog', () => {
       console.log(`skipping the Postgres multi-writer test: ${server}`);
       return;
     }
-    if (!existsSync(built)) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
+    requireBuiltDist();
     // Each process has its own warehouse object and connection pool; only the catalog and the files are shared.
     const dir = await mkdtemp(join(tmpdir(), 'floe-pgw-'));
     const wh = await openWarehouse({ warehouse: dir, catalog: server.url, engine: { threads: 1 } });

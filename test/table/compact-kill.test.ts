@@ -1,19 +1,18 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Warehouse } from '../../src/index.js';
 import { rewriteDataFiles } from '../../src/table/rewrite-data.js';
 import { q, tempWarehouse } from '../helpers/warehouse.js';
+import { requireBuiltDist } from '../helpers/dist.js';
 
 const worker = resolve(__dirname, 'compact-worker.mjs');
-const built = resolve(__dirname, '../../dist/src/index.js');
 
 let wh: Warehouse;
 let dir: string;
 let dispose: () => Promise<void>;
 beforeAll(async () => {
-  if (!existsSync(built)) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
+  requireBuiltDist();
   ({ wh, dir, dispose } = await tempWarehouse());
   await wh.sql('CREATE NAMESPACE db');
 });

@@ -1,20 +1,19 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Warehouse } from '../../src/index.js';
 import { q, tempWarehouse } from '../helpers/warehouse.js';
+import { requireBuiltDist } from '../helpers/dist.js';
 
 const run = promisify(execFile);
 const worker = resolve(__dirname, 'append-worker.mjs');
-const built = resolve(__dirname, '../../dist/src/index.js');
 
 let wh: Warehouse;
 let dir: string;
 let dispose: () => Promise<void>;
 beforeAll(async () => {
-  if (!existsSync(built)) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
+  requireBuiltDist();
   ({ wh, dir, dispose } = await tempWarehouse());
   await wh.sql('CREATE NAMESPACE db');
   await wh.sql(`CREATE TABLE db.t (worker INT, seq INT) TBLPROPERTIES ('commit.retry.num-retries' = '30', 'commit.retry.min-wait-ms' = '5', 'commit.retry.max-wait-ms' = '200')`);

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -8,12 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalFileIO } from '../../src/io/local.js';
 import { readIngestLog } from '../../src/zones/ingest-log.js';
 import { ingest } from '../../src/zones/raw.js';
+import { requireBuiltDist } from '../helpers/dist.js';
 
 const worker = resolve(__dirname, 'ingest-worker.mjs');
-const built = resolve(__dirname, '../../dist/src/zones/raw.js');
 let dir: string;
 beforeAll(async () => {
-  if (!existsSync(built)) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
+  requireBuiltDist('zones/raw.js');
   dir = await mkdtemp(join(tmpdir(), 'floe-kill-'));
 });
 afterAll(async () => rm(dir, { recursive: true, force: true }));
