@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lakehouseConnection, parseAwsConfig } from '../../src/cloud/aws-config.js';
 import { FakeGlue } from '../catalog/glue-fake.js';
 import { athenaColumn, fakeAthena } from '../helpers/fake-athena.js';
-import { S3RVER_CREDENTIALS, startS3Server, type S3TestServer } from '../helpers/s3-server.js';
+import { S3RVER_CREDENTIALS, s3CliEnv, setEnv, startS3Server, type S3TestServer } from '../helpers/s3-server.js';
 import { runFloe, type CliRun } from '../helpers/cli.js';
 
 // `terraform output -json > floe-aws.json`, then `floe --aws-config floe-aws.json …` (issue 7):
@@ -35,7 +35,7 @@ let server: S3TestServer;
 let s3: S3Client;
 let glue: FakeGlue;
 let stub: AwsClientStub<GlueClient>;
-const saved: Record<string, string | undefined> = {};
+let restoreEnv: () => void = () => undefined;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'floe-aws-connect-'));
@@ -44,23 +44,14 @@ beforeAll(async () => {
   server = await startS3Server(Object.values(VALUE.warehouse_buckets));
   s3 = new S3Client({ endpoint: server.endpoint, forcePathStyle: true, region: 'us-east-1', credentials: S3RVER_CREDENTIALS });
   // Only what a user's shell would add: where S3 is (s3rver) and credentials. No AWS_REGION.
-  const env: Record<string, string | undefined> = {
-    FLOE_S3_ENDPOINT: server.endpoint,
-    FLOE_S3_FORCE_PATH_STYLE: 'true',
-    AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
-    FLOE_S3_CACHE_DIR: join(dir, 'cache'),
+  restoreEnv = setEnv({
+    ...s3CliEnv(server, join(dir, 'cache')),
     AWS_REGION: undefined,
     AWS_DEFAULT_REGION: undefined,
     FLOE_WAREHOUSE: undefined,
     FLOE_CATALOG: undefined,
     FLOE_S3_SSE_KMS_KEY_ID: undefined,
-  };
-  for (const [k, v] of Object.entries(env)) {
-    saved[k] = process.env[k];
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
+  });
   glue = new FakeGlue();
   stub = glue.attach(GlueClient);
   for (const [zone, db] of Object.entries(VALUE.glue_databases)) {
@@ -71,10 +62,7 @@ afterAll(async () => {
   stub.restore();
   s3.destroy();
   await server.close();
-  for (const [k, v] of Object.entries(saved)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
+  restoreEnv();
   await rm(dir, { recursive: true, force: true });
 });
 

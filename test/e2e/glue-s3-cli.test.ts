@@ -7,7 +7,7 @@ import type { AwsClientStub } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { FakeGlue } from '../catalog/glue-fake.js';
-import { S3RVER_CREDENTIALS, startS3Server, type S3TestServer } from '../helpers/s3-server.js';
+import { S3RVER_CREDENTIALS, s3CliEnv, setEnv, startS3Server, type S3TestServer } from '../helpers/s3-server.js';
 import { runFloe, type CliRun } from '../helpers/cli.js';
 
 // The cloud lakehouse the Terraform modules create, offline: data on S3 (s3rver on loopback),
@@ -20,24 +20,13 @@ let s3: S3Client;
 let glue: FakeGlue;
 let stub: AwsClientStub<GlueClient>;
 let cache: string;
-const saved: Record<string, string | undefined> = {};
+let restoreEnv: () => void = () => undefined;
 
 beforeAll(async () => {
   server = await startS3Server([BUCKET]);
   s3 = new S3Client({ endpoint: server.endpoint, forcePathStyle: true, region: 'us-east-1', credentials: S3RVER_CREDENTIALS });
   cache = mkdtempSync(join(tmpdir(), 'floe-glue-s3-cache-'));
-  const env: Record<string, string> = {
-    FLOE_S3_ENDPOINT: server.endpoint,
-    FLOE_S3_FORCE_PATH_STYLE: 'true',
-    AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
-    AWS_REGION: 'us-east-1',
-    FLOE_S3_CACHE_DIR: cache,
-  };
-  for (const [k, v] of Object.entries(env)) {
-    saved[k] = process.env[k];
-    process.env[k] = v;
-  }
+  restoreEnv = setEnv(s3CliEnv(server, cache));
   glue = new FakeGlue();
   stub = glue.attach(GlueClient);
 });
@@ -49,10 +38,7 @@ afterAll(async () => {
   s3.destroy();
   await server.close();
   rmSync(cache, { recursive: true, force: true });
-  for (const [k, v] of Object.entries(saved)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
+  restoreEnv();
 });
 
 function floe(...args: string[]): Promise<CliRun> {

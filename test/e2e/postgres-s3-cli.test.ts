@@ -6,7 +6,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { startPostgres } from '../helpers/postgres.js';
-import { S3RVER_CREDENTIALS, startS3Server } from '../helpers/s3-server.js';
+import { S3RVER_CREDENTIALS, s3CliEnv, setEnv, startS3Server } from '../helpers/s3-server.js';
 
 // Writers on several machines sharing one catalog: `floe --warehouse s3://… --catalog postgres://…`,
 // each "machine" with its own S3 cache folder, data on s3rver, the catalog on a local PostgreSQL.
@@ -32,19 +32,11 @@ if (typeof pgServer === 'string') {
     s3.destroy();
     await s3server.close();
   });
-  const env = {
-    FLOE_S3_ENDPOINT: s3server.endpoint,
-    FLOE_S3_FORCE_PATH_STYLE: 'true',
-    AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
-    AWS_REGION: 'us-east-1',
-  };
   const machine = () => {
     const cache = mkdtempSync(join(tmpdir(), 'floe-pg-s3-cache-'));
     dirs.push(cache);
     return async (...args: string[]): Promise<unknown> => {
-      const saved = Object.fromEntries([...Object.keys(env), 'FLOE_S3_CACHE_DIR'].map((k) => [k, process.env[k]]));
-      Object.assign(process.env, env, { FLOE_S3_CACHE_DIR: cache });
+      const restoreEnv = setEnv(s3CliEnv(s3server, cache));
       let out = '';
       let err = '';
       try {
@@ -55,10 +47,7 @@ if (typeof pgServer === 'string') {
         });
         expect(code, err).toBe(0);
       } finally {
-        for (const [k, v] of Object.entries(saved)) {
-          if (v === undefined) delete process.env[k];
-          else process.env[k] = v;
-        }
+        restoreEnv();
       }
       return out.trim() === '' ? undefined : JSON.parse(out);
     };

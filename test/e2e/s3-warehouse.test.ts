@@ -8,7 +8,7 @@ import { NotFoundError, ValidationError } from '../../src/errors.js';
 import { openWarehouse, type Warehouse } from '../../src/index.js';
 import type { S3FileIOOptions } from '../../src/io/s3.js';
 import { q } from '../helpers/warehouse.js';
-import { S3RVER_CREDENTIALS, startS3Server, type S3TestServer } from '../helpers/s3-server.js';
+import { S3RVER_CREDENTIALS, s3CliEnv, setEnv, startS3Server, type S3TestServer } from '../helpers/s3-server.js';
 import { runFloe, type CliRun } from '../helpers/cli.js';
 
 let server: S3TestServer;
@@ -174,16 +174,7 @@ describe('an s3:// warehouse on s3rver', () => {
 
   it('works from the CLI with --catalog-db and S3 settings from the environment', async () => {
     const local = fresh('floe-s3-cli-');
-    const env = {
-      FLOE_S3_ENDPOINT: server.endpoint,
-      FLOE_S3_FORCE_PATH_STYLE: 'true',
-      AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
-      AWS_REGION: 'us-east-1',
-      FLOE_S3_CACHE_DIR: join(local, 'cache'),
-    };
-    const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-    Object.assign(process.env, env);
+    const restoreEnv = setEnv(s3CliEnv(server, join(local, 'cache')));
     const floe = (...args: string[]): Promise<CliRun> => runFloe('--warehouse', 's3://floe-lake/cli', '--catalog-db', join(local, 'catalog.db'), '--format', 'json', ...args);
     try {
       expect((await floe('sql', "CREATE NAMESPACE ns; CREATE TABLE ns.t (id INT, v STRING); INSERT INTO ns.t VALUES (1, 'a'), (2, 'b')")).code).toBe(0);
@@ -199,10 +190,7 @@ describe('an s3:// warehouse on s3rver', () => {
       expect(missing).toBe(4);
       expect(r.err).toBe('floe: bucket no-such-lake not found\n');
     } finally {
-      for (const [k, v] of Object.entries(saved)) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-      }
+      restoreEnv();
     }
   });
 });

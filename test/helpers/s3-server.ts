@@ -162,3 +162,28 @@ export async function startS3Server(buckets: string[] = ['floe-test']): Promise<
     },
   };
 }
+
+/** What a user's shell sets to point floe's CLI at this server: endpoint, path style, credentials, region, cache. */
+export function s3CliEnv(server: Pick<S3TestServer, 'endpoint'>, cacheDir?: string): Record<string, string> {
+  return {
+    FLOE_S3_ENDPOINT: server.endpoint,
+    FLOE_S3_FORCE_PATH_STYLE: 'true',
+    AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+    AWS_REGION: 'us-east-1',
+    ...(cacheDir !== undefined ? { FLOE_S3_CACHE_DIR: cacheDir } : {}),
+  };
+}
+
+/** Sets `env` in process.env (undefined unsets a variable); returns a function that restores the previous values. */
+export function setEnv(env: Record<string, string | undefined>): () => void {
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  const apply = (values: Record<string, string | undefined>): void => {
+    for (const [k, v] of Object.entries(values)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
+  apply(env);
+  return () => apply(saved);
+}

@@ -9,7 +9,7 @@ import { S3FileIO, type S3FileIOOptions } from '../../src/io/s3.js';
 import { appendIngestRecord, readIngestLog, type IngestRecord } from '../../src/zones/ingest-log.js';
 import { ingest } from '../../src/zones/raw.js';
 import { curate } from '../../src/zones/curate.js';
-import { S3RVER_CREDENTIALS, startS3Server, type S3TestServer } from '../helpers/s3-server.js';
+import { S3RVER_CREDENTIALS, s3CliEnv, setEnv, startS3Server, type S3TestServer } from '../helpers/s3-server.js';
 import { q } from '../helpers/warehouse.js';
 import { ordersContract } from './helpers.js';
 import { writeModels } from './models-dir.js';
@@ -55,16 +55,7 @@ describe('raw zone on S3', () => {
     await put('landing', 'orders/more/2026-01-02.csv.gz', gzipSync(Buffer.from('id,customer,status,amount,ordered_at\n9,C0009,new,1.00,2026-01-02 08:00:00\n')));
     await put('landing', 'orders/.hidden/skip.csv', 'id\n1\n');
     await put('landing', 'orders-other/x.csv', 'id\n1\n');
-    const env = {
-      FLOE_S3_ENDPOINT: server.endpoint,
-      FLOE_S3_FORCE_PATH_STYLE: 'true',
-      AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
-      AWS_REGION: 'us-east-1',
-      FLOE_S3_CACHE_DIR: join(local, 'cache'),
-    };
-    const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-    Object.assign(process.env, env);
+    const restoreEnv = setEnv(s3CliEnv(server, join(local, 'cache')));
     const floe = (...args: string[]): Promise<CliRun> => runFloe('--warehouse', 's3://lake/wh', '--catalog-db', join(local, 'catalog.db'), '--format', 'json', ...args);
     try {
       const ing = await floe('ingest', 's3://landing/orders', '--into', 'raw/orders');
@@ -103,10 +94,7 @@ describe('raw zone on S3', () => {
       expect(missing.code).toBe(4);
       expect(missing.err).toMatch(/s3:\/\/landing\/nothing-here\/ names no object/);
     } finally {
-      for (const [k, v] of Object.entries(saved)) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-      }
+      restoreEnv();
     }
   });
 
