@@ -12,13 +12,14 @@ import type { DataFile } from '../src/manifest/types.js';
 import { maintenanceExpire } from './maintenance-expire.js';
 import { zones } from './zones.js';
 import { maintenance } from './maintenance.js';
-import { line, time } from './report.js';
+import { line, time, timeCpu } from './report.js';
 
 const ROWS = Number(process.env['BENCH_ROWS'] ?? 10_000_000);
 const FILES = Number(process.env['BENCH_FILES'] ?? 10_000);
 const SNAPSHOTS = Number(process.env['BENCH_SNAPSHOTS'] ?? 1_000);
 const COMMITS = Number(process.env['BENCH_COMMITS'] ?? 5_000);
 const DML_ROWS = Number(process.env['BENCH_DML_ROWS'] ?? 10_000_000);
+const INGEST_RUNS = Number(process.env['BENCH_INGEST_RUNS'] ?? 3);
 
 const GENERATE = (n: number): string => `SELECT range AS l_orderkey, (range % 200000)::INT AS l_partkey,
     (range % 7)::INT AS l_linenumber, ((range * 7) % 5000 / 100.0)::DECIMAL(12, 2) AS l_quantity,
@@ -30,19 +31,39 @@ const GENERATE = (n: number): string => `SELECT range AS l_orderkey, (range % 20
 
 async function ingestAndQuery(wh: Warehouse, dir: string): Promise<void> {
   console.log(`\n# ingest and query (${ROWS.toLocaleString()} rows)`);
-  const baseDir = join(dir, 'baseline');
-  await wh.engine.run(`SELECT 1`);
-  const [baseMs] = await time(() => wh.engine.run(`COPY (${GENERATE(ROWS)}) TO ${quoteString(`${baseDir}.parquet`)} (FORMAT parquet, COMPRESSION zstd)`));
+  const baseFile = `${join(dir, 'baseline')}.parquet`;
+  const columns = `(l_orderkey BIGINT, l_partkey INT, l_linenumber INT, l_quantity DECIMAL(12,2),
+      l_extendedprice DECIMAL(12,2), l_discount DECIMAL(12,2), l_returnflag STRING, l_linestatus STRING, l_shipdate DATE)`;
   await wh.sql(`CREATE NAMESPACE bench`);
-  await wh.sql(`CREATE TABLE bench.lineitem (l_orderkey BIGINT, l_partkey INT, l_linenumber INT, l_quantity DECIMAL(12,2),
-      l_extendedprice DECIMAL(12,2), l_discount DECIMAL(12,2), l_returnflag STRING, l_linestatus STRING, l_shipdate DATE)
-      PARTITIONED BY (month(l_shipdate))`);
-  const [floeMs] = await time(() => wh.sql(`INSERT INTO bench.lineitem ${GENERATE(ROWS)}`));
-  const baseRate = ROWS / (baseMs / 1000);
-  const floeRate = ROWS / (floeMs / 1000);
+  const baseline = (): Promise<void> => wh.engine.run(`COPY (${GENERATE(ROWS)}) TO ${quoteString(baseFile)} (FORMAT parquet, COMPRESSION zstd)`);
+  const floe = async (k: number): Promise<void> => {
+    const name = k === INGEST_RUNS - 1 ? 'bench.lineitem' : `bench.lineitem_run${k}`;
+    await wh.sql(`CREATE TABLE ${name} ${columns} PARTITIONED BY (month(l_shipdate))`);
+    await wh.sql(`INSERT INTO ${name} ${GENERATE(ROWS)}`);
+    if (k !== INGEST_RUNS - 1) await wh.sql(`DROP TABLE ${name} PURGE`);
+  };
+  // Both sides run once unmeasured (the first COPY of a process pays for memory and thread
+  // start-up), then alternate; the fastest run of each counts, by wall and by process CPU time.
+  await baseline();
+  const warm = 'bench.lineitem_warm';
+  await wh.sql(`CREATE TABLE ${warm} ${columns} PARTITIONED BY (month(l_shipdate))`);
+  await wh.sql(`INSERT INTO ${warm} ${GENERATE(ROWS)}`);
+  await wh.sql(`DROP TABLE ${warm} PURGE`);
+  const best = { base: Infinity, floe: Infinity, baseCpu: Infinity, floeCpu: Infinity };
+  for (let k = 0; k < INGEST_RUNS; k++) {
+    const [b, bCpu] = await timeCpu(baseline);
+    const [f, fCpu] = await timeCpu(() => floe(k));
+    best.base = Math.min(best.base, b);
+    best.baseCpu = Math.min(best.baseCpu, bCpu);
+    best.floe = Math.min(best.floe, f);
+    best.floeCpu = Math.min(best.floeCpu, fCpu);
+  }
+  const baseRate = ROWS / (best.base / 1000);
+  const floeRate = ROWS / (best.floe / 1000);
   line('ingest rows/s: DuckDB COPY TO parquet (baseline)', `${Math.round(baseRate).toLocaleString()}`, '');
   line('ingest rows/s: floe INSERT … SELECT, partitioned', `${Math.round(floeRate).toLocaleString()}`, '');
-  line('ingest ratio floe / baseline', `${(floeRate / baseRate).toFixed(2)}x`, '>= 0.80x');
+  line(`ingest ratio floe / baseline (best of ${INGEST_RUNS} each)`, `${(floeRate / baseRate).toFixed(2)}x`, '>= 0.80x');
+  line('  same, process CPU time', `${(best.baseCpu / best.floeCpu).toFixed(2)}x`, '>= 0.80x');
 
   const files = (await wh.sql(`SELECT file_path FROM bench."lineitem$files"`)).rows.map((r) => String(r[0]));
   const list = `[${files.map((f) => quoteString(f.replace(/^file:\/\//, ''))).join(', ')}]`;
