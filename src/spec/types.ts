@@ -203,7 +203,12 @@ export type TableUpdate =
   | { action: 'set-properties'; updates: Record<string, string> }
   | { action: 'remove-properties'; removals: string[] }
   | { action: 'remove-partition-specs'; 'spec-ids': number[] }
-  | { action: 'remove-schemas'; 'schema-ids': number[] };
+  | { action: 'remove-schemas'; 'schema-ids': number[] }
+  /** spec (REST): statistics and partition statistics of one snapshot, set or removed. */
+  | { action: 'set-statistics'; statistics: { 'snapshot-id': bigint; 'statistics-path': string } & Record<string, unknown> }
+  | { action: 'remove-statistics'; 'snapshot-id': bigint }
+  | { action: 'set-partition-statistics'; 'partition-statistics': { 'snapshot-id': bigint; 'statistics-path': string } & Record<string, unknown> }
+  | { action: 'remove-partition-statistics'; 'snapshot-id': bigint };
 
 /** Requirements as in the REST catalog's TableRequirement (discriminated by `type`). */
 export type TableRequirement =

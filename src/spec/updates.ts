@@ -142,6 +142,11 @@ export function applyUpdates(base: TableMetadata, updates: TableUpdate[], now = 
         for (const [name, r] of Object.entries(m.refs)) if (drop.has(r['snapshot-id'])) delete m.refs[name];
         if (m['current-snapshot-id'] !== undefined && drop.has(m['current-snapshot-id'])) delete m['current-snapshot-id'];
         m['snapshot-log'] = m['snapshot-log'].filter((e) => !drop.has(e['snapshot-id']));
+        // Statistics describe one snapshot and go with it (as Java's TableMetadata builder does).
+        for (const key of ['statistics', 'partition-statistics'] as const) {
+          const kept = m[key]?.filter((st) => !drop.has(statisticsSnapshotId(st) ?? -1n));
+          if (kept) m[key] = kept;
+        }
         break;
       }
       case 'remove-snapshot-ref':
@@ -165,6 +170,23 @@ export function applyUpdates(base: TableMetadata, updates: TableUpdate[], now = 
         if (u['schema-ids'].includes(m['current-schema-id'])) throw new ValidationError('cannot remove the current schema');
         m.schemas = m.schemas.filter((s) => !u['schema-ids'].includes(s['schema-id']));
         break;
+      case 'set-statistics':
+      case 'set-partition-statistics': {
+        const key = u.action === 'set-statistics' ? 'statistics' : 'partition-statistics';
+        const entry = u.action === 'set-statistics' ? u.statistics : u['partition-statistics'];
+        if (!m.snapshots.some((s) => s['snapshot-id'] === entry['snapshot-id'])) {
+          throw new ValidationError(`cannot set ${key} of snapshot ${entry['snapshot-id']}: it does not exist`);
+        }
+        m[key] = [...(m[key] ?? []).filter((st) => statisticsSnapshotId(st) !== entry['snapshot-id']), entry];
+        break;
+      }
+      case 'remove-statistics':
+      case 'remove-partition-statistics': {
+        const key = u.action === 'remove-statistics' ? 'statistics' : 'partition-statistics';
+        const kept = m[key]?.filter((st) => statisticsSnapshotId(st) !== u['snapshot-id']);
+        if (kept) m[key] = kept;
+        break;
+      }
       default: {
         const never: never = u;
         throw new ValidationError(`unknown table update ${JSON.stringify(never)}`);
@@ -188,4 +210,18 @@ function sameSpecFields(a: PartitionSpec, b: PartitionSpec): boolean {
 
 function sameOrderFields(a: SortOrder, b: SortOrder): boolean {
   return JSON.stringify(a.fields) === JSON.stringify(b.fields);
+}
+
+/** The `snapshot-id` of a statistics or partition-statistics entry (spec: "Table Statistics"), if it has one. */
+export function statisticsSnapshotId(entry: unknown): bigint | undefined {
+  const id = (entry as { 'snapshot-id'?: unknown } | null)?.['snapshot-id'];
+  if (typeof id === 'bigint') return id;
+  if (typeof id === 'number' && Number.isSafeInteger(id)) return BigInt(id);
+  return undefined;
+}
+
+/** The `statistics-path` of a statistics or partition-statistics entry, if it has one. */
+export function statisticsPath(entry: unknown): string | undefined {
+  const path = (entry as { 'statistics-path'?: unknown } | null)?.['statistics-path'];
+  return typeof path === 'string' ? path : undefined;
 }

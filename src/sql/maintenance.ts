@@ -62,9 +62,10 @@ export async function callMaintenance(session: SqlSession, name: string, args: R
           ['deleted_delete_files_count', 'BIGINT'],
           ['deleted_manifest_files_count', 'BIGINT'],
           ['deleted_manifest_lists_count', 'BIGINT'],
+          ['deleted_statistics_files_count', 'BIGINT'],
           ['deleted_metadata_files_count', 'BIGINT'],
         ],
-        [[c.data, c.delete, c.manifest, c['manifest-list'], c.metadata]],
+        [[c.data, c.delete, c.manifest, c['manifest-list'], c.statistics, c.metadata]],
         `system.expire_snapshots on ${table.name}: ${r.expiredSnapshotIds.length} snapshot(s) expired`,
       );
     }

@@ -2,6 +2,7 @@ import { ValidationError } from '../errors.js';
 import { parseMetadataVersion } from '../catalog/metadata-files.js';
 import { canonicalPath, joinPath } from '../io/paths.js';
 import { FileContent } from '../manifest/types.js';
+import { statisticsPath, statisticsSnapshotId } from '../spec/updates.js';
 import type { Snapshot, TableMetadata, TableRequirement, TableUpdate } from '../spec/types.js';
 import { DEFAULT_CONCURRENCY, deleteFiles, type DeleteFailure, type ProgressListener } from './delete-files.js';
 import { expirableSnapshots, expiredRefs, retentionPolicy, type RetentionPolicy } from './expire.js';
@@ -27,7 +28,7 @@ export interface ExpireSnapshotsOptions {
   cleanMetadataFiles?: boolean;
 }
 
-export type ExpiredFileKind = 'manifest-list' | 'manifest' | 'data' | 'delete' | 'metadata';
+export type ExpiredFileKind = 'manifest-list' | 'manifest' | 'data' | 'delete' | 'statistics' | 'metadata';
 
 export interface ExpiredFile {
   path: string;
@@ -121,19 +122,22 @@ export async function expireSnapshots(table: Table, options: ExpireSnapshotsOpti
   const removed = new Set(plan.snapshotIds);
   const expired = planned.snapshots.filter((s) => removed.has(s['snapshot-id']));
   let retained: Snapshot[];
+  let keptMetadata: TableMetadata[] | null = null;
   if (options.dryRun) retained = planned.snapshots.filter((s) => !removed.has(s['snapshot-id']));
   else {
     // Snapshots committed by others since are retained too (union with the newest metadata).
     const latest = plan.updates.length > 0 ? await after.refresh() : after;
+    keptMetadata = [after.metadata, latest.metadata];
     const byId = new Map<bigint, Snapshot>();
     for (const s of [...after.metadata.snapshots, ...latest.metadata.snapshots]) byId.set(s['snapshot-id'], s);
     retained = [...byId.values()];
   }
 
   const files = await filesToDelete(table, expired, retained, read);
+  files.push(...expiredStatistics(planned, removed, keptMetadata));
   if (options.cleanMetadataFiles ?? true) files.push(...(await staleMetadataFiles(after, options.dryRun ? null : after.metadataLocation)));
 
-  const counts: Record<ExpiredFileKind, number> = { 'manifest-list': 0, manifest: 0, data: 0, delete: 0, metadata: 0 };
+  const counts: Record<ExpiredFileKind, number> = { 'manifest-list': 0, manifest: 0, data: 0, delete: 0, statistics: 0, metadata: 0 };
   let bytes = 0;
   for (const f of files) {
     counts[f.kind]++;
@@ -181,6 +185,30 @@ async function filesToDelete(table: Table, expired: Snapshot[], retained: Snapsh
     out.push({ path: l.list.path, kind: 'manifest-list', size: l.list.size });
   }
   return out;
+}
+
+/**
+ * Statistics and partition-statistics files of the expired snapshots that no entry of the
+ * metadata after the commit (`after`; null for a dry run: none is kept) still names.
+ */
+function expiredStatistics(planned: TableMetadata, removed: Set<bigint>, after: TableMetadata[] | null): ExpiredFile[] {
+  const keys = ['statistics', 'partition-statistics'] as const;
+  const kept = new Set<string>();
+  for (const m of after ?? []) for (const key of keys) for (const st of m[key] ?? []) {
+    const path = statisticsPath(st);
+    if (path !== undefined) kept.add(canonicalPath(path));
+  }
+  const out = new Map<string, ExpiredFile>();
+  for (const key of keys) {
+    for (const st of planned[key] ?? []) {
+      const id = statisticsSnapshotId(st);
+      const path = statisticsPath(st);
+      if (id === undefined || path === undefined || !removed.has(id) || kept.has(canonicalPath(path))) continue;
+      const size = (st as { 'file-size-in-bytes'?: unknown })['file-size-in-bytes'];
+      out.set(canonicalPath(path), { path, kind: 'statistics', size: typeof size === 'number' ? size : typeof size === 'bigint' ? Number(size) : 0 });
+    }
+  }
+  return [...out.values()];
 }
 
 /**

@@ -172,4 +172,55 @@ describe('expireSnapshots', () => {
     expect(r.counts.metadata).toBe(3);
     expect(await q(wh, 'SELECT count(*) FROM db.m')).toEqual([[5]]);
   });
+
+  it('removes the statistics of expired snapshots with their files, and keeps those of retained ones', async () => {
+    const { wh } = ctx;
+    await wh.sql(`CREATE TABLE db.s (id INT)`);
+    for (let i = 0; i < 3; i++) await wh.sql(`INSERT INTO db.s VALUES (${i})`);
+    let t = await wh.loadTable('db.s');
+    const ids = t.metadata.snapshots.map((s) => s['snapshot-id']);
+    const io = t.context.io;
+    const stat = async (id: bigint, kind: string): Promise<{ 'snapshot-id': bigint; 'statistics-path': string; 'file-size-in-bytes': number }> => {
+      const path = `${t.location}/metadata/${kind}-${id}.stats`;
+      await io.write(path, new TextEncoder().encode(`${kind} of ${id}`));
+      return { 'snapshot-id': id, 'statistics-path': path, 'file-size-in-bytes': 9 };
+    };
+    const entries = [await stat(ids[0]!, 'table'), await stat(ids[2]!, 'table')];
+    const partition = await stat(ids[0]!, 'partition');
+    t = await t
+      .newTransaction()
+      .apply(() => ({
+        requirements: [],
+        updates: [
+          ...entries.map((e) => ({ action: 'set-statistics' as const, statistics: { ...e, 'file-footer-size-in-bytes': 1, 'blob-metadata': [] } })),
+          { action: 'set-partition-statistics' as const, 'partition-statistics': partition },
+        ],
+      }))
+      .commit();
+    // Read back from the catalog: the entries survive a metadata round trip.
+    t = await wh.loadTable('db.s');
+    expect(t.metadata.statistics).toHaveLength(2);
+    const r = await expireSnapshots(t, { olderThanMs: Date.now() + 1, retainLast: 1 });
+    expect(r.expiredSnapshotIds).toContain(ids[0]);
+    expect(r.counts.statistics).toBe(2);
+    expect(existsSync(entries[0]!['statistics-path'])).toBe(false);
+    expect(existsSync(partition['statistics-path'])).toBe(false);
+    expect(existsSync(entries[1]!['statistics-path'])).toBe(true);
+    const after = await wh.loadTable('db.s');
+    expect((after.metadata.statistics ?? []).map((e) => String((e as { 'snapshot-id': unknown })['snapshot-id']))).toEqual([String(ids[2])]);
+    expect(after.metadata['partition-statistics'] ?? []).toEqual([]);
+  });
+
+  it('refuses statistics for a snapshot the table does not have, and changes nothing', async () => {
+    const { wh } = ctx;
+    await wh.sql(`CREATE TABLE db.s2 (id INT)`);
+    await wh.sql(`INSERT INTO db.s2 VALUES (1)`);
+    const t = await wh.loadTable('db.s2');
+    const tx = t.newTransaction().apply(() => ({
+      requirements: [],
+      updates: [{ action: 'set-statistics' as const, statistics: { 'snapshot-id': 42n, 'statistics-path': `${t.location}/metadata/x.stats` } }],
+    }));
+    await expect(tx.commit()).rejects.toThrow(/statistics of snapshot 42: it does not exist/);
+    expect((await wh.loadTable('db.s2')).metadataLocation).toBe(t.metadataLocation);
+  });
 });
