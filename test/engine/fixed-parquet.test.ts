@@ -1,7 +1,9 @@
-import { mkdir, readdir } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../src/errors.js';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { UnsupportedError, ValidationError } from '../../src/errors.js';
+import { fixedColumns, rewriteFixedColumns } from '../../src/engine/fixed-parquet.js';
 import { readParquetStats } from '../../src/engine/parquet-stats.js';
 import { fieldIdsOption } from '../../src/engine/types.js';
 import { parquetFile } from '../../src/engine/writer.js';
@@ -68,6 +70,24 @@ describe('fixed(L) columns are written as Parquet FIXED_LEN_BYTE_ARRAY(L)', () =
     expect(await q(ctx.wh, `SELECT count(*) FROM db.f WHERE f = unhex('ffffffff') AND s.a IS NULL`)).toEqual([[1]]);
   });
 
+  it('keeps lists of structs, maps keyed by fixed, nested lists, decimals of every width, ns timestamps, times and NaN exact beside fixed columns', async () => {
+    const cols = `id INT, ls ARRAY<STRUCT<a: FIXED(2), b: INT>>, mk MAP<FIXED(2), INT>, ms MAP<STRING, STRUCT<x: FIXED(1)>>, ll ARRAY<ARRAY<FIXED(1)>>,
+      d9 DECIMAL(9, 2), d18 DECIMAL(18, 4), d38 DECIMAL(38, 10), tns TIMESTAMP_NS, tm TIME, db DOUBLE, req FIXED(3) NOT NULL`;
+    const rows = `(1, [{'a': unhex('0102'), 'b': 1}, NULL, {'a': NULL, 'b': 2}], MAP {unhex('0102'): 1, unhex('0304'): NULL}, MAP {'k': {'x': unhex('01')}, 'n': NULL},
+        [[unhex('01')], [], NULL, [NULL]], -1234567.89, -12345678901234.5678, -1234567890123456789012345678.0123456789,
+        TIMESTAMP_NS '2024-01-02 03:04:05.123456789', TIME '23:59:59.999999', 'NaN'::DOUBLE, unhex('000000')),
+      (2, [], MAP {}, NULL, [], NULL, 0.0001, NULL, NULL, NULL, -0.5, unhex('ffffff')),
+      (3, NULL, NULL, MAP {}, NULL, 9999999.99, NULL, 0.0000000001, NULL, TIME '00:00:00', NULL, unhex('010101'))`;
+    await ctx.wh.sql(`CREATE TABLE db.n (${cols})`);
+    await ctx.wh.sql(`INSERT INTO db.n VALUES ${rows}`);
+    const [file] = await dataFiles('n');
+    const ids = [...fixedColumns((await ctx.wh.loadTable('db.n')).schema()).keys()];
+    expect(ids).toHaveLength(5); // ls.a, mk.key, ms.x, ll.element.element, req
+    expect(await q(ctx.wh, `SELECT DISTINCT type FROM parquet_schema('${file}') WHERE field_id IN (${ids.join(', ')})`)).toEqual([['FIXED_LEN_BYTE_ARRAY']]);
+    const asText = 'SELECT id, ls::VARCHAR, mk::VARCHAR, ms::VARCHAR, ll::VARCHAR, d9::VARCHAR, d18::VARCHAR, d38::VARCHAR, tns::VARCHAR, tm::VARCHAR, db::VARCHAR, hex(req)';
+    expect(await q(ctx.wh, `${asText} FROM db.n ORDER BY id`)).toEqual(await q(ctx.wh, `${asText} FROM (VALUES ${rows}) AS v(id, ls, mk, ms, ll, d9, d18, d38, tns, tm, db, req) ORDER BY id`));
+  });
+
   it('rejects a fixed value of the wrong length, top-level or nested, naming the column, and leaves the table and its folder unchanged', async () => {
     await ctx.wh.sql(`CREATE TABLE db.bad (id INT, f FIXED(4), s STRUCT<a: FIXED(2)>, l ARRAY<FIXED(3)>)`);
     await ctx.wh.sql(`INSERT INTO db.bad VALUES (1, unhex('01020304'), {'a': unhex('0102')}, [unhex('010203')])`);
@@ -128,5 +148,20 @@ describe('fixed(L) columns are written as Parquet FIXED_LEN_BYTE_ARRAY(L)', () =
     const [file] = await dataFiles('plain');
     expect(await q(ctx.wh, `SELECT DISTINCT compression FROM parquet_metadata('${toLocalPath(file!)}')`)).toEqual([['ZSTD']]);
     expect((await q(ctx.wh, `SELECT type FROM parquet_schema('${toLocalPath(file!)}') WHERE name = 'b'`))[0]).toEqual(['BYTE_ARRAY']);
+  });
+
+  it('refuses, leaving the file as it was, when a fixed field id is missing from the file or holds another type', async () => {
+    const dir = join(tmpdir(), `floe-fixed-${process.pid}-${Date.now()}`);
+    await mkdir(dir, { recursive: true });
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const file = join(dir, 'x.parquet');
+    await ctx.wh.engine.run(`COPY (SELECT 1::INT AS a) TO '${file}' (FORMAT parquet, FIELD_IDS {a: 1})`);
+    const bytes = await readFile(file);
+    const schema = (type: 'fixed[4]', id: number) => ({ type: 'struct' as const, fields: [{ id, name: 'a', required: false, type }] });
+    await expect(rewriteFixedColumns(ctx.wh.engine, file, schema('fixed[4]', 1), 'SNAPPY')).rejects.toThrow(UnsupportedError);
+    await expect(rewriteFixedColumns(ctx.wh.engine, file, schema('fixed[4]', 1), 'SNAPPY')).rejects.toThrow(/column 'a' as fixed\[4\]: DuckDB wrote it as INT32/);
+    await expect(rewriteFixedColumns(ctx.wh.engine, file, schema('fixed[4]', 7), 'SNAPPY')).rejects.toThrow(/field id 7 is not in/);
+    expect(await readFile(file)).toEqual(bytes);
+    expect(await readdir(dir)).toEqual(['x.parquet']);
   });
 });
