@@ -14,6 +14,7 @@ import type { NestedField, PartitionSpec, PrimitiveTypeName, Schema, SortOrder }
 import { ValidationError } from '../errors.js';
 import type { DuckDBEngine } from './duckdb.js';
 import { quoteIdent, quoteString } from './duckdb.js';
+import { fixedColumns, rewriteFixedColumns, writerCodec } from './fixed-parquet.js';
 import { parsePartitionText, transformSql } from './partition-sql.js';
 import { readParquetStats, type FileStats } from './parquet-stats.js';
 import { duckdbType, fieldIdsOption, sqlLiteral } from './types.js';
@@ -84,11 +85,13 @@ export async function writeDataFiles(
       : inner;
   const ordered = order ? `SELECT * FROM (${withParts}) AS __t ORDER BY ${order}` : withParts;
   const targetSize = Number(target.properties['write.target-file-size-bytes'] ?? DEFAULT_TARGET_FILE_SIZE);
+  // A fixed(L) column needs a second writer (fixed-parquet.ts), which reads DuckDB's file uncompressed.
+  const fixed = fixedColumns(target.schema).size > 0;
   const opts = [
     'FORMAT parquet',
     `FIELD_IDS ${fieldIdsOption(target.schema)}`,
     `FILENAME_PATTERN ${quoteString(`${prefix}-{uuid}`)}`,
-    `COMPRESSION ${compressionOf(target.properties)}`,
+    `COMPRESSION ${fixed ? 'uncompressed' : compressionOf(target.properties)}`,
     'RETURN_FILES true',
     'OVERWRITE_OR_IGNORE true',
   ];
@@ -100,6 +103,10 @@ export async function writeDataFiles(
     const result = await engine.query(`COPY (${ordered}) TO ${quoteString(staging)} (${opts.join(', ')})`);
     const files = result.rows[0]?.[1];
     written = Array.isArray(files) ? files.map(String) : [];
+    if (fixed) {
+      const codec = writerCodec(compressionOf(target.properties));
+      for (const file of written) await rewriteFixedColumns(engine, file, target.schema, codec);
+    }
   } catch (err) {
     await rm(staging, { recursive: true, force: true });
     throw err;

@@ -1,11 +1,13 @@
-import type { Cell, Relation } from '../engine/materialize.js';
+import type { Cell, Relation, StructCell } from '../engine/materialize.js';
 import type { DataFile, ManifestFile } from '../manifest/types.js';
 import { EntryStatus } from '../manifest/types.js';
-import { ancestorsOf, currentSnapshot, specById } from '../spec/metadata.js';
+import { ancestorsOf, currentSchema, currentSnapshot, specById } from '../spec/metadata.js';
 import { humanTransformValue, transformResultType, parseTransform } from '../spec/transforms.js';
 import { formatValue, fromBinary } from '../spec/values.js';
 import { fieldById, isPrimitive } from '../spec/schema.js';
-import type { PartitionSpec, Schema, Snapshot, TableMetadata } from '../spec/types.js';
+import type { PrimitiveTypeName, Schema, Snapshot, TableMetadata } from '../spec/types.js';
+import { ColumnStatsAccumulator, leafColumns, partitionDataType, readableMetricsCell, readableMetricsType, type LeafColumn } from './metadata-metrics.js';
+import { partitionCell, partitionKey, partitionStructType, unionPartitionColumns } from './metadata-partition.js';
 import { ValidationError } from '../errors.js';
 import type { ManifestReader } from './manifest-reader.js';
 
@@ -109,20 +111,6 @@ function refsTable(m: TableMetadata): Relation {
   };
 }
 
-/** A partition tuple as readable text, e.g. `{category=alpha, ts_day=2024-01-02}`. */
-export function partitionText(spec: PartitionSpec | undefined, schema: Schema, partition: Record<string, unknown>): string {
-  if (!spec || spec.fields.length === 0) return '{}';
-  const parts = spec.fields.map((f) => {
-    const v = partition[f.name];
-    const source = fieldById(schema, f['source-id']);
-    if (v === null || v === undefined || !source || !isPrimitive(source.type)) return `${f.name}=${v === null || v === undefined ? 'null' : String(v)}`;
-    const t = parseTransform(f.transform);
-    const type = transformResultType(t, source.type);
-    return `${f.name}=${humanTransformValue(t, v) ?? formatValue(type, v)}`;
-  });
-  return `{${parts.join(', ')}}`;
-}
-
 async function liveFiles(
   m: TableMetadata,
   reader: ManifestReader,
@@ -157,47 +145,37 @@ function numberMap(m: Map<number, number> | undefined): Map<number, Cell> {
 }
 
 async function filesTable(m: TableMetadata, reader: ManifestReader, snapshot: Snapshot | undefined): Promise<Relation> {
-  const schema = m.schemas.find((s) => s['schema-id'] === m['current-schema-id'])!;
+  const schema = currentSchema(m);
   const files = await liveFiles(m, reader, snapshot);
+  const partitionColumns = unionPartitionColumns(m, schema);
+  const partitionType = partitionStructType(partitionColumns);
+  const leaves = leafColumns(schema);
+  const metricsType = readableMetricsType(leaves);
+  const columns: { name: string; type: string; cell: (f: DataFile, specId: number) => Cell }[] = [
+    { name: 'content', type: 'INTEGER', cell: (f) => f.content },
+    { name: 'file_path', type: 'VARCHAR', cell: (f) => f.file_path },
+    { name: 'file_format', type: 'VARCHAR', cell: (f) => f.file_format },
+    { name: 'spec_id', type: 'INTEGER', cell: (_f, specId) => specId },
+    // Trino: the partition ROW exists only when some spec has a field.
+    ...(partitionType ? [{ name: 'partition', type: partitionType, cell: (f: DataFile, specId: number) => partitionCell(m, partitionColumns, specId, f.partition) }] : []),
+    { name: 'record_count', type: 'BIGINT', cell: (f) => BigInt(f.record_count) },
+    { name: 'file_size_in_bytes', type: 'BIGINT', cell: (f) => BigInt(f.file_size_in_bytes) },
+    { name: 'column_sizes', type: 'MAP(INTEGER, BIGINT)', cell: (f) => numberMap(f.column_sizes) },
+    { name: 'value_counts', type: 'MAP(INTEGER, BIGINT)', cell: (f) => numberMap(f.value_counts) },
+    { name: 'null_value_counts', type: 'MAP(INTEGER, BIGINT)', cell: (f) => numberMap(f.null_value_counts) },
+    { name: 'nan_value_counts', type: 'MAP(INTEGER, BIGINT)', cell: (f) => numberMap(f.nan_value_counts) },
+    { name: 'lower_bounds', type: 'MAP(INTEGER, VARCHAR)', cell: (f) => boundsText(schema, f.lower_bounds) },
+    { name: 'upper_bounds', type: 'MAP(INTEGER, VARCHAR)', cell: (f) => boundsText(schema, f.upper_bounds) },
+    { name: 'equality_ids', type: 'INTEGER[]', cell: (f) => f.equality_ids ?? null },
+    { name: 'sort_order_id', type: 'INTEGER', cell: (f) => f.sort_order_id ?? null },
+    { name: 'key_metadata', type: 'BLOB', cell: (f) => f.key_metadata ?? null },
+    { name: 'split_offsets', type: 'BIGINT[]', cell: (f) => (f.split_offsets ? f.split_offsets.map((o) => BigInt(o)) : null) },
+    // Iceberg's files table: per leaf column, its metrics with bounds in the column's type.
+    ...(metricsType ? [{ name: 'readable_metrics', type: metricsType, cell: (f: DataFile) => readableMetricsCell(leaves, f) }] : []),
+  ];
   return {
-    columns: [
-      { name: 'content', type: 'INTEGER' },
-      { name: 'file_path', type: 'VARCHAR' },
-      { name: 'file_format', type: 'VARCHAR' },
-      { name: 'spec_id', type: 'INTEGER' },
-      { name: 'partition', type: 'VARCHAR' },
-      { name: 'record_count', type: 'BIGINT' },
-      { name: 'file_size_in_bytes', type: 'BIGINT' },
-      { name: 'column_sizes', type: 'MAP(INTEGER, BIGINT)' },
-      { name: 'value_counts', type: 'MAP(INTEGER, BIGINT)' },
-      { name: 'null_value_counts', type: 'MAP(INTEGER, BIGINT)' },
-      { name: 'nan_value_counts', type: 'MAP(INTEGER, BIGINT)' },
-      { name: 'lower_bounds', type: 'MAP(INTEGER, VARCHAR)' },
-      { name: 'upper_bounds', type: 'MAP(INTEGER, VARCHAR)' },
-      { name: 'equality_ids', type: 'INTEGER[]' },
-      { name: 'sort_order_id', type: 'INTEGER' },
-      { name: 'key_metadata', type: 'BLOB' },
-      { name: 'split_offsets', type: 'BIGINT[]' },
-    ],
-    rows: files.map(({ file: f, specId }) => [
-      f.content,
-      f.file_path,
-      f.file_format,
-      specId,
-      partitionText(specById(m, specId), schema, f.partition),
-      BigInt(f.record_count),
-      BigInt(f.file_size_in_bytes),
-      numberMap(f.column_sizes),
-      numberMap(f.value_counts),
-      numberMap(f.null_value_counts),
-      numberMap(f.nan_value_counts),
-      boundsText(schema, f.lower_bounds),
-      boundsText(schema, f.upper_bounds),
-      f.equality_ids ?? null,
-      f.sort_order_id ?? null,
-      f.key_metadata ?? null,
-      f.split_offsets ? f.split_offsets.map((o) => BigInt(o)) : null,
-    ]),
+    columns: columns.map(({ name, type }) => ({ name, type })),
+    rows: files.map(({ file, specId }) => columns.map((c) => c.cell(file, specId))),
   };
 }
 
@@ -263,31 +241,57 @@ function partitionSummaries(m: TableMetadata, mf: ManifestFile): Cell {
   });
 }
 
+/** Trino's `$partitions`: one row per partition of each spec, with counts, sizes and column stats. */
 async function partitionsTable(m: TableMetadata, reader: ManifestReader, snapshot: Snapshot | undefined): Promise<Relation> {
-  const schema = m.schemas.find((s) => s['schema-id'] === m['current-schema-id'])!;
-  const groups = new Map<string, { spec: number; text: string; records: number; files: number; size: number; deletes: number }>();
+  const schema = currentSchema(m);
+  const partitionColumns = unionPartitionColumns(m, schema);
+  const partitionType = partitionStructType(partitionColumns);
+  // Trino: data covers the top-level primitive columns that are not identity partition sources.
+  const identitySources = new Set(
+    m['partition-specs'].flatMap((s) => s.fields.filter((f) => f.transform === 'identity').map((f) => f['source-id'])),
+  );
+  const dataColumns: LeafColumn[] = schema.fields
+    .filter((f) => isPrimitive(f.type) && !identitySources.has(f.id))
+    .map((f) => ({ id: f.id, name: f.name, type: f.type as PrimitiveTypeName }));
+  const dataType = partitionDataType(dataColumns);
+  interface Group {
+    spec: number;
+    partition: StructCell;
+    records: number;
+    files: number;
+    size: number;
+    deletes: number;
+    stats: ColumnStatsAccumulator;
+  }
+  const groups = new Map<string, Group>();
   for (const { file, specId } of await liveFiles(m, reader, snapshot)) {
-    const text = partitionText(specById(m, specId), schema, file.partition);
-    const key = `${specId}|${text}`;
-    const g = groups.get(key) ?? { spec: specId, text, records: 0, files: 0, size: 0, deletes: 0 };
+    const partition = partitionCell(m, partitionColumns, specId, file.partition);
+    const key = `${specId}|${partitionKey(partition)}`;
+    let g = groups.get(key);
+    if (!g) {
+      g = { spec: specId, partition, records: 0, files: 0, size: 0, deletes: 0, stats: new ColumnStatsAccumulator(dataColumns) };
+      groups.set(key, g);
+    }
     if (file.content === 0) {
       g.records += file.record_count;
       g.files++;
       g.size += file.file_size_in_bytes;
+      g.stats.add(file);
     } else {
       g.deletes++;
     }
-    groups.set(key, g);
   }
+  const columns: { name: string; type: string; cell: (g: Group) => Cell }[] = [
+    ...(partitionType ? [{ name: 'partition', type: partitionType, cell: (g: Group) => g.partition }] : []),
+    { name: 'spec_id', type: 'INTEGER', cell: (g) => g.spec },
+    { name: 'record_count', type: 'BIGINT', cell: (g) => BigInt(g.records) },
+    { name: 'file_count', type: 'BIGINT', cell: (g) => BigInt(g.files) },
+    { name: 'total_size', type: 'BIGINT', cell: (g) => BigInt(g.size) },
+    { name: 'delete_file_count', type: 'BIGINT', cell: (g) => BigInt(g.deletes) },
+    ...(dataType ? [{ name: 'data', type: dataType, cell: (g: Group) => g.stats.cell() }] : []),
+  ];
   return {
-    columns: [
-      { name: 'partition', type: 'VARCHAR' },
-      { name: 'spec_id', type: 'INTEGER' },
-      { name: 'record_count', type: 'BIGINT' },
-      { name: 'file_count', type: 'BIGINT' },
-      { name: 'total_size', type: 'BIGINT' },
-      { name: 'delete_file_count', type: 'BIGINT' },
-    ],
-    rows: [...groups.values()].map((g) => [g.text, g.spec, BigInt(g.records), BigInt(g.files), BigInt(g.size), BigInt(g.deletes)]),
+    columns: columns.map(({ name, type }) => ({ name, type })),
+    rows: [...groups.values()].map((g) => columns.map((c) => c.cell(g))),
   };
 }

@@ -24,8 +24,8 @@ describe('OPTIMIZE … REWRITE DATA USING BIN_PACK', () => {
     expect(one.rows[0]![5]).toBe(1n);
     expect(one.message).toMatch(/compacted db\.e: 3 data file\(s\) rewritten into 1/);
     expect(await q(wh, `SELECT partition, count(*) FROM db."e$files" WHERE content = 0 GROUP BY 1 ORDER BY 1`)).toEqual([
-      ['{day=2024-01-01}', 3],
-      ['{day=2024-01-02}', 1],
+      [{ day: '2024-01-01' }, 3],
+      [{ day: '2024-01-02' }, 1],
     ]);
     const all = await wh.sql('OPTIMIZE db.e REWRITE DATA USING BIN_PACK');
     expect(all.rows[0]!.slice(0, 3)).toEqual([3n, 1n, 1n]);
@@ -64,9 +64,9 @@ describe('floe maintain compact', () => {
     expect(res!.added_data_files).toBe(1);
     const t = await wh.loadTable('db.c');
     expect(String(t.currentSnapshot()!['snapshot-id'])).toBe(String(res!.snapshot_id));
-    const [[file]] = (await q(wh, `SELECT file_path FROM db."c$files" WHERE partition = '{p=1}'`)) as [[string]];
+    const [[file]] = (await q(wh, `SELECT file_path FROM db."c$files" WHERE partition.p = 1`)) as [[string]];
     expect(await q(wh, `SELECT id FROM read_parquet('${file}', file_row_number = true) ORDER BY file_row_number`)).toEqual([[7], [8], [9], [10]]);
-    expect(await q(wh, `SELECT count(*) FROM db."c$files" WHERE partition = '{p=2}'`)).toEqual([[4]]);
+    expect(await q(wh, `SELECT count(*) FROM db."c$files" WHERE partition.p = 2`)).toEqual([[4]]);
 
     const bad = await floe(wh.root, 'maintain', 'compact', 'db.c', '--target-size', 'big');
     expect(bad.code).not.toBe(0);
