@@ -11,6 +11,7 @@ import { quoteString } from '../src/engine/duckdb.js';
 import type { DataFile } from '../src/manifest/types.js';
 import { maintenanceExpire } from './maintenance-expire.js';
 import { zones } from './zones.js';
+import { zonesBig } from './zones-big.js';
 import { maintenance } from './maintenance.js';
 import { line, time, timeCpu } from './report.js';
 
@@ -277,6 +278,7 @@ async function main(): Promise<void> {
     if (!only || only === 'expire') await maintenanceExpire(wh, dir);
     if (!only || only === 'zones') await zones();
     if (!only || only === 'maintenance') await maintenance(wh);
+    if (only === 'zones-big') await zonesBig();
   } finally {
     await wh.close();
     await rm(dir, { recursive: true, force: true });

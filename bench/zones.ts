@@ -15,6 +15,13 @@ import { line } from './report.js';
 
 const run = promisify(execFile);
 
+/** The rows of the benchmark CSV: lineitem-like columns with decimals and dates. */
+export function lineitemCsvSql(rows: number): string {
+  return `SELECT range AS l_orderkey, (range % 200000)::INT AS l_partkey, ((range * 7) % 5000 / 100.0)::DECIMAL(12, 2) AS l_quantity,
+        ((range * 13) % 1000000 / 10.0)::DECIMAL(12, 2) AS l_extendedprice, CASE range % 3 WHEN 0 THEN 'A' WHEN 1 THEN 'N' ELSE 'R' END AS l_returnflag,
+        (DATE '1994-01-01' + (range % 365)::INT) AS l_shipdate FROM range(${rows})`;
+}
+
 export async function zones(): Promise<void> {
   const rows = Number(process.env['BENCH_ZONE_ROWS'] ?? 10_000_000);
   const memoryLimit = process.env['BENCH_ZONE_MEMORY'] ?? '512MB';
@@ -23,9 +30,7 @@ export async function zones(): Promise<void> {
   const engine = await DuckDBEngine.create();
   try {
     const csv = join(dir, 'lineitem.csv');
-    await engine.run(`COPY (SELECT range AS l_orderkey, (range % 200000)::INT AS l_partkey, ((range * 7) % 5000 / 100.0)::DECIMAL(12, 2) AS l_quantity,
-        ((range * 13) % 1000000 / 10.0)::DECIMAL(12, 2) AS l_extendedprice, CASE range % 3 WHEN 0 THEN 'A' WHEN 1 THEN 'N' ELSE 'R' END AS l_returnflag,
-        (DATE '1994-01-01' + (range % 365)::INT) AS l_shipdate FROM range(${rows})) TO ${quoteString(csv)} (FORMAT csv, HEADER true)`);
+    await engine.run(`COPY (${lineitemCsvSql(rows)}) TO ${quoteString(csv)} (FORMAT csv, HEADER true)`);
     // The baseline runs before and after floe's runs and the faster time counts (the ratio errs low).
     // Process CPU time (all DuckDB threads) is measured beside wall time: on a shared machine
     // wall time also counts waiting for a core.
