@@ -21,6 +21,8 @@ export async function metadataForPurge(cache: MetadataCache, location: string): 
 export async function purgeDropped(io: FileIO, metadataLocation: string, metadata: TableMetadata | undefined): Promise<void> {
   if (metadata) await purgeFiles(io, metadataLocation, metadata);
   else await io.delete(metadataLocation).catch(() => undefined);
+  // The table's folders go too when nothing is left in them (files floe does not know stay).
+  if (metadata) await io.removeEmptyFolders?.(metadata.location).catch(() => undefined);
 }
 
 /**

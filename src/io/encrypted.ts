@@ -67,6 +67,10 @@ export class EncryptedFileIO implements FileIO {
     return this.inner.list(prefix);
   }
 
+  async removeEmptyFolders(prefix: string): Promise<void> {
+    await this.inner.removeEmptyFolders?.(prefix);
+  }
+
   async localPath(path: string): Promise<string> {
     if (!this.encrypts(path)) return this.inner.localPath(path);
     const key = canonical(path);

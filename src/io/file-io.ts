@@ -45,6 +45,11 @@ export interface FileIO {
    * the partial upload is discarded (local: temp file + link; S3: If-None-Match, abort on error).
    */
   writeStreamIfAbsent?(path: string, chunks: AsyncIterable<Uint8Array>): Promise<boolean>;
+  /**
+   * Removes the folders under `prefix` (and `prefix` itself) that hold no file, deepest first;
+   * a folder with any file in it, at any depth, stays. For storage with real folders (local).
+   */
+  removeEmptyFolders?(prefix: string): Promise<void>;
   /** Appends bytes to a file (created when missing) in one write; for append-only logs. */
   append?(path: string, data: Uint8Array): Promise<void>;
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { copyFile, link, mkdir, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdir, open, readdir, readFile, rename, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { FloeError, IoError, NotFoundError, ValidationError } from '../errors.js';
 import type { FileInfo, FileIO } from './file-io.js';
@@ -171,6 +171,24 @@ export class LocalFileIO implements FileIO {
 
   async localPath(path: string): Promise<string> {
     return this.local(path);
+  }
+
+  async removeEmptyFolders(prefix: string): Promise<void> {
+    // rmdir removes only an empty folder: a file written meanwhile makes it fail, and it stays.
+    const prune = async (dir: string): Promise<void> => {
+      let names;
+      try {
+        names = await readdir(dir, { withFileTypes: true });
+      } catch (e) {
+        if (errno(e) === 'ENOENT' || errno(e) === 'ENOTDIR') return;
+        throw fsError(e, dir, 'list');
+      }
+      for (const d of names) if (d.isDirectory()) await prune(join(dir, d.name));
+      await rmdir(dir).catch((e: unknown) => {
+        if (!['ENOTEMPTY', 'EEXIST', 'ENOENT', 'EBUSY'].includes(errno(e) ?? '')) throw fsError(e, dir, 'delete');
+      });
+    };
+    await prune(this.local(prefix));
   }
 }
 

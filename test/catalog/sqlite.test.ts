@@ -280,6 +280,13 @@ describe('sqlite catalog: drop with purge', () => {
       expect(existsSync(p), p).toBe(false);
     }
     expect(existsSync(orphan)).toBe(true);
+    // Emptied folders go (metadata/), a folder holding a file floe does not know stays (data/).
+    expect(existsSync(`${loc}/metadata`)).toBe(false);
+    expect(existsSync(`${loc}/data`)).toBe(true);
+    await io.delete(orphan);
+    await catalog.createTable(T, { schema: SCHEMA, location: loc });
+    await catalog.dropTable(T, { purge: true });
+    expect(existsSync(loc)).toBe(false);
   });
 
   it('keeps every file when dropping without purge', async () => {
