@@ -136,7 +136,7 @@ describe('floe maintain', () => {
     const program = new Command().exitOverride();
     registerMaintain(program, io, () => ({ warehouse: dir, format: 'json' }), {
       leadingSteps: [lead],
-      subcommands: [(maintain) => void maintain.command('extra').action(() => ran.push('extra'))],
+      subcommands: [(maintain) => void maintain.command('extra').action(() => void ran.push('extra'))],
     });
     await program.parseAsync(['node', 'floe', 'maintain', 'extra']);
     await program.parseAsync(['node', 'floe', 'maintain', 'm.s', '--dry-run']);

@@ -71,16 +71,15 @@ function load(f: Fixture): void {
 
 /** Every request the runner sent conforms to the SDK's schema for its input. */
 function expectShapes(): void {
-  const schemas = [
-    [StartQueryExecutionCommand, StartQueryExecutionInput$],
-    [GetQueryExecutionCommand, GetQueryExecutionInput$],
-    [GetQueryResultsCommand, GetQueryResultsInput$],
-    [GetWorkGroupCommand, GetWorkGroupInput$],
-    [StopQueryExecutionCommand, StopQueryExecutionInput$],
-  ] as const;
-  for (const [cmd, schema] of schemas) {
-    for (const call of athena.commandCalls(cmd)) expect(shapeErrors(call.args[0].input, schema)).toEqual([]);
-  }
+  const inputs = (calls: readonly { args: readonly [{ input: unknown }, ...unknown[]] }[]): unknown[] => calls.map((c) => c.args[0].input);
+  const checks: [unknown[], unknown][] = [
+    [inputs(athena.commandCalls(StartQueryExecutionCommand)), StartQueryExecutionInput$],
+    [inputs(athena.commandCalls(GetQueryExecutionCommand)), GetQueryExecutionInput$],
+    [inputs(athena.commandCalls(GetQueryResultsCommand)), GetQueryResultsInput$],
+    [inputs(athena.commandCalls(GetWorkGroupCommand)), GetWorkGroupInput$],
+    [inputs(athena.commandCalls(StopQueryExecutionCommand)), StopQueryExecutionInput$],
+  ];
+  for (const [sent, schema] of checks) for (const input of sent) expect(shapeErrors(input, schema)).toEqual([]);
 }
 
 beforeEach(() => {
