@@ -1,0 +1,140 @@
+import { quoteIdent, quoteString, type DuckDBEngine } from './duckdb.js';
+
+/** spec: reserved field ids of position delete files. */
+export const POS_FILE_PATH_ID = 2147483546;
+export const POS_POS_ID = 2147483545;
+
+/** Positions kept loaded per engine before the least recently used loads are dropped. */
+const DEFAULT_BUDGET_POSITIONS = 8_000_000;
+
+/** The position delete files that apply to one data file. */
+export interface DeletedPositionsRequest {
+  /** The data file's path as stored in metadata: delete rows name it in `file_path`. */
+  dataPath: string;
+  /** Each delete file by its resolved location (its identity) and its size. */
+  deletes: { location: string; size: number }[];
+}
+
+/** Where one data file's deleted positions are: table `table`, rows whose `entry` column is `entry`. */
+export interface CachedPositions {
+  table: string;
+  entry: number;
+}
+
+interface Load {
+  table: string;
+  positions: number;
+  usedAt: number;
+}
+
+const caches = new WeakMap<DuckDBEngine, PositionDeleteCache>();
+
+/**
+ * Deleted row positions of data files, read from their position delete files once and kept in
+ * DuckDB temp tables, so a read over merge-on-read deletes neither re-reads nor re-decodes them.
+ * An entry is keyed by the data file's stored path and the exact set of delete files (location and
+ * size) that apply to it: Iceberg files are immutable (spec: "data files are immutable"; delete
+ * files likewise), so an entry never goes stale, and a scan whose deletes differ (a later DELETE,
+ * time travel to an older snapshot, another branch) asks for a different key. Loads are dropped
+ * least recently used beyond a budget of positions, never those of the request at hand; a view
+ * built before its load was dropped then fails with DuckDB's missing-table error, never reading
+ * deleted rows back.
+ */
+export class PositionDeleteCache {
+  private readonly entries = new Map<string, CachedPositions>();
+  private readonly loads = new Map<string, Load>();
+  private counter = 0;
+  private tick = 0;
+
+  constructor(
+    private readonly engine: DuckDBEngine,
+    private readonly budget = DEFAULT_BUDGET_POSITIONS,
+  ) {}
+
+  /** The cache of an engine (its temp tables live in the engine's connection). */
+  static of(engine: DuckDBEngine): PositionDeleteCache {
+    let cache = caches.get(engine);
+    if (!cache) caches.set(engine, (cache = new PositionDeleteCache(engine)));
+    return cache;
+  }
+
+  /** Positions currently held, over every load. */
+  get positions(): number {
+    let n = 0;
+    for (const l of this.loads.values()) n += l.positions;
+    return n;
+  }
+
+  /** Number of loads (temp tables) currently held. */
+  get size(): number {
+    return this.loads.size;
+  }
+
+  /**
+   * Loads what is missing and returns where each request's positions are, in request order.
+   * `localPath` makes a delete file readable by DuckDB (a download when storage is remote); it is
+   * called only for delete files of requests not loaded yet.
+   */
+  async positionsOf(requests: DeletedPositionsRequest[], localPath: (location: string) => Promise<string>): Promise<CachedPositions[]> {
+    const keys = requests.map(keyOf);
+    const missing = new Map<string, DeletedPositionsRequest>();
+    keys.forEach((k, i) => {
+      if (!this.entries.has(k) && !missing.has(k)) missing.set(k, requests[i]!);
+    });
+    if (missing.size > 0) await this.load(missing, localPath);
+    const now = ++this.tick;
+    const out = keys.map((k) => this.entries.get(k)!);
+    for (const c of out) this.loads.get(c.table)!.usedAt = now;
+    await this.evict(new Set(out.map((c) => c.table)));
+    return out;
+  }
+
+  /** Drops every load (their temp tables). */
+  async clear(): Promise<void> {
+    const tables = [...this.loads.keys()];
+    this.loads.clear();
+    this.entries.clear();
+    for (const t of tables) await this.engine.run(`DROP TABLE IF EXISTS ${quoteIdent(t)}`);
+  }
+
+  private async load(missing: Map<string, DeletedPositionsRequest>, localPath: (location: string) => Promise<string>): Promise<void> {
+    const locations = [...new Set([...missing.values()].flatMap((r) => r.deletes.map((d) => d.location)))];
+    const local = new Map<string, string>();
+    for (const l of locations) local.set(l, await localPath(l));
+    const table = `__floe_pos_${this.counter++}`;
+    const pairs: string[] = [];
+    const entries: [string, number][] = [];
+    let entry = 0;
+    for (const [key, r] of missing) {
+      for (const d of r.deletes) pairs.push(`(${quoteString(local.get(d.location)!)}, ${quoteString(r.dataPath)}, ${entry})`);
+      entries.push([key, entry++]);
+    }
+    const files = `[${[...local.values()].map(quoteString).join(', ')}]`;
+    // A delete row applies to the data file its file_path names (spec: "Position Delete Files").
+    await this.engine.run(
+      `CREATE TEMP TABLE ${quoteIdent(table)} AS SELECT m.__entry::UINTEGER AS entry, p.pos FROM read_parquet(${files}, schema = map {${POS_FILE_PATH_ID}: {name: 'file_path', type: 'VARCHAR', default_value: NULL}, ${POS_POS_ID}: {name: 'pos', type: 'BIGINT', default_value: NULL}}, filename = true) p JOIN (VALUES ${pairs.join(', ')}) m(__dlocal, __path, __entry) ON m.__dlocal = p.filename AND m.__path = p.file_path WHERE p.pos IS NOT NULL ORDER BY 1, 2`,
+    );
+    const count = await this.engine.query(`SELECT count(*) FROM ${quoteIdent(table)}`);
+    this.loads.set(table, { table, positions: Number(count.rows[0]?.[0] ?? 0), usedAt: this.tick });
+    for (const [key, e] of entries) this.entries.set(key, { table, entry: e });
+  }
+
+  private async evict(keep: Set<string>): Promise<void> {
+    const budget = this.budget;
+    let total = this.positions;
+    if (total <= budget) return;
+    const byAge = [...this.loads.values()].filter((l) => !keep.has(l.table)).sort((a, b) => a.usedAt - b.usedAt);
+    for (const l of byAge) {
+      if (total <= budget) break;
+      this.loads.delete(l.table);
+      for (const [k, c] of this.entries) if (c.table === l.table) this.entries.delete(k);
+      total -= l.positions;
+      await this.engine.run(`DROP TABLE IF EXISTS ${quoteIdent(l.table)}`);
+    }
+  }
+}
+
+function keyOf(r: DeletedPositionsRequest): string {
+  const deletes = r.deletes.map((d) => `${d.location}\u0000${d.size}`).sort();
+  return JSON.stringify([r.dataPath, deletes]);
+}
