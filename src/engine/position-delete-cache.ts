@@ -4,8 +4,8 @@ import { quoteIdent, quoteString, type DuckDBEngine } from './duckdb.js';
 export const POS_FILE_PATH_ID = 2147483546;
 export const POS_POS_ID = 2147483545;
 
-/** Positions kept loaded per engine before the least recently used loads are dropped. */
-const DEFAULT_BUDGET_POSITIONS = 8_000_000;
+/** Positions kept loaded per engine (about 12 bytes each) before the least recently used loads are dropped. */
+const DEFAULT_BUDGET_POSITIONS = 4_000_000;
 
 /** The position delete files that apply to one data file. */
 export interface DeletedPositionsRequest {
