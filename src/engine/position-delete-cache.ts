@@ -21,6 +21,12 @@ export interface CachedPositions {
   entry: number;
 }
 
+/** A loaded entry, with what it was loaded for (to build larger delete sets on top of it). */
+interface Entry extends CachedPositions {
+  dataPath: string;
+  files: Set<string>;
+}
+
 interface Load {
   table: string;
   positions: number;
@@ -28,6 +34,8 @@ interface Load {
 }
 
 const caches = new WeakMap<DuckDBEngine, PositionDeleteCache>();
+/** Temp table names are unique in the process, so caches sharing an engine never collide. */
+let tableCount = 0;
 
 /**
  * Deleted row positions of data files, read from their position delete files once and kept in
@@ -41,9 +49,8 @@ const caches = new WeakMap<DuckDBEngine, PositionDeleteCache>();
  * deleted rows back.
  */
 export class PositionDeleteCache {
-  private readonly entries = new Map<string, CachedPositions>();
+  private readonly entries = new Map<string, Entry>();
   private readonly loads = new Map<string, Load>();
-  private counter = 0;
   private tick = 0;
 
   constructor(
@@ -86,7 +93,7 @@ export class PositionDeleteCache {
     const out = keys.map((k) => this.entries.get(k)!);
     for (const c of out) this.loads.get(c.table)!.usedAt = now;
     await this.evict(new Set(out.map((c) => c.table)));
-    return out;
+    return out.map((c) => ({ table: c.table, entry: c.entry }));
   }
 
   /** Drops every load (their temp tables). */
@@ -97,26 +104,49 @@ export class PositionDeleteCache {
     for (const t of tables) await this.engine.run(`DROP TABLE IF EXISTS ${quoteIdent(t)}`);
   }
 
+  /**
+   * Loads the missing entries into one new temp table. An entry whose data file already has a
+   * loaded entry for a subset of its delete files (the same file before the latest DELETE) copies
+   * those positions and reads only the delete files the subset lacks.
+   */
   private async load(missing: Map<string, DeletedPositionsRequest>, localPath: (location: string) => Promise<string>): Promise<void> {
-    const locations = [...new Set([...missing.values()].flatMap((r) => r.deletes.map((d) => d.location)))];
-    const local = new Map<string, string>();
-    for (const l of locations) local.set(l, await localPath(l));
-    const table = `__floe_pos_${this.counter++}`;
-    const pairs: string[] = [];
-    const entries: [string, number][] = [];
+    const table = `__floe_pos_${tableCount++}`;
+    const fresh: { dataPath: string; location: string; entry: number }[] = [];
+    const copies: string[] = [];
+    const added: [string, Entry][] = [];
     let entry = 0;
     for (const [key, r] of missing) {
-      for (const d of r.deletes) pairs.push(`(${quoteString(local.get(d.location)!)}, ${quoteString(r.dataPath)}, ${entry})`);
-      entries.push([key, entry++]);
+      const files = new Set(r.deletes.map(fileKey));
+      const base = this.largestSubset(r.dataPath, files);
+      if (base) copies.push(`SELECT ${entry}::UINTEGER AS entry, pos FROM ${quoteIdent(base.table)} WHERE entry = ${base.entry}`);
+      for (const d of r.deletes) if (!base?.files.has(fileKey(d))) fresh.push({ dataPath: r.dataPath, location: d.location, entry });
+      added.push([key, { table, entry: entry++, dataPath: r.dataPath, files }]);
     }
-    const files = `[${[...local.values()].map(quoteString).join(', ')}]`;
-    // A delete row applies to the data file its file_path names (spec: "Position Delete Files").
-    await this.engine.run(
-      `CREATE TEMP TABLE ${quoteIdent(table)} AS SELECT m.__entry::UINTEGER AS entry, p.pos FROM read_parquet(${files}, schema = map {${POS_FILE_PATH_ID}: {name: 'file_path', type: 'VARCHAR', default_value: NULL}, ${POS_POS_ID}: {name: 'pos', type: 'BIGINT', default_value: NULL}}, filename = true) p JOIN (VALUES ${pairs.join(', ')}) m(__dlocal, __path, __entry) ON m.__dlocal = p.filename AND m.__path = p.file_path WHERE p.pos IS NOT NULL ORDER BY 1, 2`,
-    );
+    const local = new Map<string, string>();
+    for (const l of new Set(fresh.map((f) => f.location))) local.set(l, await localPath(l));
+    const parts = [...copies];
+    if (fresh.length > 0) {
+      const files = `[${[...local.values()].map(quoteString).join(', ')}]`;
+      const pairs = fresh.map((f) => `(${quoteString(local.get(f.location)!)}, ${quoteString(f.dataPath)}, ${f.entry})`);
+      // A delete row applies to the data file its file_path names (spec: "Position Delete Files").
+      parts.push(
+        `SELECT m.__entry::UINTEGER AS entry, p.pos FROM read_parquet(${files}, schema = map {${POS_FILE_PATH_ID}: {name: 'file_path', type: 'VARCHAR', default_value: NULL}, ${POS_POS_ID}: {name: 'pos', type: 'BIGINT', default_value: NULL}}, filename = true) p JOIN (VALUES ${pairs.join(', ')}) m(__dlocal, __path, __entry) ON m.__dlocal = p.filename AND m.__path = p.file_path WHERE p.pos IS NOT NULL`,
+      );
+    }
+    await this.engine.run(`CREATE TEMP TABLE ${quoteIdent(table)} AS SELECT * FROM (${parts.join(' UNION ALL ')}) ORDER BY 1, 2`);
     const count = await this.engine.query(`SELECT count(*) FROM ${quoteIdent(table)}`);
     this.loads.set(table, { table, positions: Number(count.rows[0]?.[0] ?? 0), usedAt: this.tick });
-    for (const [key, e] of entries) this.entries.set(key, { table, entry: e });
+    for (const [key, e] of added) this.entries.set(key, e);
+  }
+
+  /** The loaded entry of `dataPath` with the most delete files, all of them among `files`. */
+  private largestSubset(dataPath: string, files: Set<string>): Entry | undefined {
+    let best: Entry | undefined;
+    for (const e of this.entries.values()) {
+      if (e.dataPath !== dataPath || e.files.size >= files.size || (best && best.files.size >= e.files.size)) continue;
+      if ([...e.files].every((f) => files.has(f))) best = e;
+    }
+    return best;
   }
 
   private async evict(keep: Set<string>): Promise<void> {
@@ -134,7 +164,10 @@ export class PositionDeleteCache {
   }
 }
 
+function fileKey(d: { location: string; size: number }): string {
+  return `${d.location}\u0000${d.size}`;
+}
+
 function keyOf(r: DeletedPositionsRequest): string {
-  const deletes = r.deletes.map((d) => `${d.location}\u0000${d.size}`).sort();
-  return JSON.stringify([r.dataPath, deletes]);
+  return JSON.stringify([r.dataPath, [...new Set(r.deletes.map(fileKey))].sort()]);
 }

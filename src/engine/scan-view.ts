@@ -25,6 +25,7 @@ export { POS_FILE_PATH_ID, POS_POS_ID } from './position-delete-cache.js';
  * their data and dropped-then-re-added columns never read the old data; a column missing from a
  * file reads as its `initial-default` or NULL. Deletes are anti-joins: position deletes on
  * (file, row number), equality deletes on the equality columns, both gated by sequence numbers.
+ * Given an engine, position deletes come from its PositionDeleteCache (each delete set read once).
  */
 export async function scanSql(
   schema: Schema,

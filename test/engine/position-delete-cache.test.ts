@@ -146,6 +146,32 @@ describe('position deletes read through the engine cache', () => {
     expect(cache.size).toBe(0);
   });
 
+  it('builds a larger delete set on the loaded smaller one, reading only the delete files it lacks', async () => {
+    const wh = ctx.wh;
+    await morTable(wh, 'i', 300);
+    await wh.sql(`DELETE FROM db.i WHERE id % 3 = 0`);
+    const one = await requestsOf(wh, 'db.i');
+    await wh.sql(`DELETE FROM db.i WHERE id % 3 = 1 AND id < 150`);
+    const two = await requestsOf(wh, 'db.i');
+    expect(two.map((r) => r.deletes.length).sort()).toEqual([2, 2]);
+    const cache = new PositionDeleteCache(wh.engine);
+    const asked: string[] = [];
+    const local = (p: string): Promise<string> => {
+      asked.push(p);
+      return wh.io.localPath(p);
+    };
+    await cache.positionsOf(one, local);
+    expect(asked.sort()).toEqual(one.flatMap((r) => r.deletes.map((d) => d.location)).sort());
+    asked.length = 0;
+    const got = await cache.positionsOf(two, local);
+    const firstFiles = new Set(one.flatMap((r) => r.deletes.map((d) => d.location)));
+    expect(asked.sort()).toEqual(two.flatMap((r) => r.deletes.map((d) => d.location)).filter((l) => !firstFiles.has(l)).sort());
+    // The positions are those of both deletes: 100 + 50 rows.
+    const counts = await Promise.all(got.map(async (c) => Number((await wh.engine.query(`SELECT count(DISTINCT pos) FROM "${c.table}" WHERE entry = ${c.entry}`)).rows[0]![0])));
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(150);
+    expect(await q(wh, `SELECT count(*) FROM db.i`)).toEqual([[150]]);
+  });
+
   it('a view built before its positions were dropped fails instead of reading deleted rows', async () => {
     const wh = ctx.wh;
     await morTable(wh, 'g', 100);
