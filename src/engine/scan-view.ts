@@ -6,6 +6,7 @@ import { isPrimitive } from '../spec/schema.js';
 import type { FileScanTask } from '../table/scan.js';
 import type { PathResolver } from '../table/manifest-reader.js';
 import { quoteIdent, quoteString, type DuckDBEngine } from './duckdb.js';
+import { PositionDeleteCache, POS_FILE_PATH_ID, POS_POS_ID, type CachedPositions } from './position-delete-cache.js';
 import { holdsStruct, nestedRead, parquetLayouts, type NestedRead } from './nested-projection.js';
 import { duckdbType, sqlLiteral } from './types.js';
 
@@ -16,9 +17,7 @@ const LOCAL_PATH_CONCURRENCY = 8;
 export const ROW_FILE = '__floe_file';
 export const ROW_POS = '__floe_pos';
 
-/** spec: reserved field ids of position delete files. */
-export const POS_FILE_PATH_ID = 2147483546;
-export const POS_POS_ID = 2147483545;
+export { POS_FILE_PATH_ID, POS_POS_ID } from './position-delete-cache.js';
 
 /**
  * Builds the DuckDB SELECT that reads planned tasks as the table's rows.
@@ -26,6 +25,7 @@ export const POS_POS_ID = 2147483545;
  * their data and dropped-then-re-added columns never read the old data; a column missing from a
  * file reads as its `initial-default` or NULL. Deletes are anti-joins: position deletes on
  * (file, row number), equality deletes on the equality columns, both gated by sequence numbers.
+ * Given an engine, position deletes come from its PositionDeleteCache (each delete set read once).
  */
 export async function scanSql(
   schema: Schema,
@@ -47,10 +47,13 @@ export async function scanSql(
     if (rowIds) nulls.push(`CAST(NULL AS VARCHAR) AS ${ROW_FILE}`, `CAST(NULL AS BIGINT) AS ${ROW_POS}`);
     return `SELECT ${nulls.join(', ') || '1 AS "_"'} WHERE false`;
   }
+  // With an engine, position deletes are read through its cache (loaded once, see
+  // position-delete-cache.ts): their files are made local only when not loaded yet.
+  const cache = options.engine ? PositionDeleteCache.of(options.engine) : undefined;
   const paths = new Set<string>();
   for (const t of tasks) {
     paths.add(t.file.file_path);
-    for (const d of t.deletes) paths.add(d.file.file_path);
+    for (const d of t.deletes) if (!cache || d.file.content !== FileContent.PositionDeletes) paths.add(d.file.file_path);
   }
   // Remote storage downloads into a cache: fetch several files at once.
   const local = new Map<string, string>();
@@ -136,7 +139,20 @@ export async function scanSql(
   const filters: string[] = [];
 
   const posDeletes = uniqueDeletes(tasks, FileContent.PositionDeletes);
-  if (posDeletes.length > 0) {
+  if (posDeletes.length > 0 && cache) {
+    const dirty = tasks.filter((t) => t.deletes.some((d) => d.file.content === FileContent.PositionDeletes));
+    const cached = await cache.positionsOf(
+      dirty.map((t) => ({
+        dataPath: t.file.file_path,
+        deletes: t.deletes
+          .filter((d) => d.file.content === FileContent.PositionDeletes)
+          .map((d) => ({ location: resolve(d.file.file_path), size: Number(d.file.file_size_in_bytes) })),
+      })),
+      (location) => io.localPath(location),
+    );
+    ctes.push(`__pos AS (${cachedPositionsSql(cached, dirty.map((t) => slot.get(t.file.file_path)!))})`);
+    filters.push(`(__data.__slot, __data.__rn) NOT IN (SELECT (__slot, pos) FROM __pos)`);
+  } else if (posDeletes.length > 0) {
     const files = `[${posDeletes.map((d) => quoteString(local.get(d.file.file_path)!)).join(', ')}]`;
     ctes.push(`__pos_pairs(__dlocal, __path, __slot) AS (VALUES ${pairRows(tasks, FileContent.PositionDeletes, local, slot).join(', ')})`);
     ctes.push(
@@ -184,6 +200,19 @@ function nestedStable(c: NestedField, schemas: Schema[] | undefined): boolean {
     const f = s.fields.find((x) => x.id === c.id);
     return f === undefined || JSON.stringify(f.type) === shape;
   });
+}
+
+/** (slot, pos) rows of cached deleted positions: each load's table joined to its entries' slots. */
+function cachedPositionsSql(cached: CachedPositions[], slots: number[]): string {
+  const byTable = new Map<string, string[]>();
+  cached.forEach((c, i) => {
+    const rows = byTable.get(c.table) ?? [];
+    rows.push(`(${c.entry}, ${slots[i]!})`);
+    byTable.set(c.table, rows);
+  });
+  return [...byTable]
+    .map(([table, rows]) => `SELECT m.__slot::UBIGINT AS __slot, c.pos FROM ${quoteIdent(table)} c JOIN (VALUES ${rows.join(', ')}) m(__entry, __slot) ON c.entry = m.__entry`)
+    .join(' UNION ALL ');
 }
 
 /** (delete file, data file path, data file slot) VALUES rows: which deletes apply to which data file. */

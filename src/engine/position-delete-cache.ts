@@ -1,0 +1,173 @@
+import { quoteIdent, quoteString, type DuckDBEngine } from './duckdb.js';
+
+/** spec: reserved field ids of position delete files. */
+export const POS_FILE_PATH_ID = 2147483546;
+export const POS_POS_ID = 2147483545;
+
+/** Positions kept loaded per engine (about 12 bytes each) before the least recently used loads are dropped. */
+const DEFAULT_BUDGET_POSITIONS = 4_000_000;
+
+/** The position delete files that apply to one data file. */
+export interface DeletedPositionsRequest {
+  /** The data file's path as stored in metadata: delete rows name it in `file_path`. */
+  dataPath: string;
+  /** Each delete file by its resolved location (its identity) and its size. */
+  deletes: { location: string; size: number }[];
+}
+
+/** Where one data file's deleted positions are: table `table`, rows whose `entry` column is `entry`. */
+export interface CachedPositions {
+  table: string;
+  entry: number;
+}
+
+/** A loaded entry, with what it was loaded for (to build larger delete sets on top of it). */
+interface Entry extends CachedPositions {
+  dataPath: string;
+  files: Set<string>;
+}
+
+interface Load {
+  table: string;
+  positions: number;
+  usedAt: number;
+}
+
+const caches = new WeakMap<DuckDBEngine, PositionDeleteCache>();
+/** Temp table names are unique in the process, so caches sharing an engine never collide. */
+let tableCount = 0;
+
+/**
+ * Deleted row positions of data files, read from their position delete files once and kept in
+ * DuckDB temp tables, so a read over merge-on-read deletes neither re-reads nor re-decodes them.
+ * An entry is keyed by the data file's stored path and the exact set of delete files (location and
+ * size) that apply to it: Iceberg files are immutable (spec: "data files are immutable"; delete
+ * files likewise), so an entry never goes stale, and a scan whose deletes differ (a later DELETE,
+ * time travel to an older snapshot, another branch) asks for a different key. Loads are dropped
+ * least recently used beyond a budget of positions, never those of the request at hand; a view
+ * built before its load was dropped then fails with DuckDB's missing-table error, never reading
+ * deleted rows back.
+ */
+export class PositionDeleteCache {
+  private readonly entries = new Map<string, Entry>();
+  private readonly loads = new Map<string, Load>();
+  private tick = 0;
+
+  constructor(
+    private readonly engine: DuckDBEngine,
+    private readonly budget = DEFAULT_BUDGET_POSITIONS,
+  ) {}
+
+  /** The cache of an engine (its temp tables live in the engine's connection). */
+  static of(engine: DuckDBEngine): PositionDeleteCache {
+    let cache = caches.get(engine);
+    if (!cache) caches.set(engine, (cache = new PositionDeleteCache(engine)));
+    return cache;
+  }
+
+  /** Positions currently held, over every load. */
+  get positions(): number {
+    let n = 0;
+    for (const l of this.loads.values()) n += l.positions;
+    return n;
+  }
+
+  /** Number of loads (temp tables) currently held. */
+  get size(): number {
+    return this.loads.size;
+  }
+
+  /**
+   * Loads what is missing and returns where each request's positions are, in request order.
+   * `localPath` makes a delete file readable by DuckDB (a download when storage is remote); it is
+   * called only for delete files of requests not loaded yet.
+   */
+  async positionsOf(requests: DeletedPositionsRequest[], localPath: (location: string) => Promise<string>): Promise<CachedPositions[]> {
+    const keys = requests.map(keyOf);
+    const missing = new Map<string, DeletedPositionsRequest>();
+    keys.forEach((k, i) => {
+      if (!this.entries.has(k) && !missing.has(k)) missing.set(k, requests[i]!);
+    });
+    if (missing.size > 0) await this.load(missing, localPath);
+    const now = ++this.tick;
+    const out = keys.map((k) => this.entries.get(k)!);
+    for (const c of out) this.loads.get(c.table)!.usedAt = now;
+    await this.evict(new Set(out.map((c) => c.table)));
+    return out.map((c) => ({ table: c.table, entry: c.entry }));
+  }
+
+  /** Drops every load (their temp tables). */
+  async clear(): Promise<void> {
+    const tables = [...this.loads.keys()];
+    this.loads.clear();
+    this.entries.clear();
+    for (const t of tables) await this.engine.run(`DROP TABLE IF EXISTS ${quoteIdent(t)}`);
+  }
+
+  /**
+   * Loads the missing entries into one new temp table. An entry whose data file already has a
+   * loaded entry for a subset of its delete files (the same file before the latest DELETE) copies
+   * those positions and reads only the delete files the subset lacks.
+   */
+  private async load(missing: Map<string, DeletedPositionsRequest>, localPath: (location: string) => Promise<string>): Promise<void> {
+    const table = `__floe_pos_${tableCount++}`;
+    const fresh: { dataPath: string; location: string; entry: number }[] = [];
+    const copies: string[] = [];
+    const added: [string, Entry][] = [];
+    let entry = 0;
+    for (const [key, r] of missing) {
+      const files = new Set(r.deletes.map(fileKey));
+      const base = this.largestSubset(r.dataPath, files);
+      if (base) copies.push(`SELECT ${entry}::UINTEGER AS entry, pos FROM ${quoteIdent(base.table)} WHERE entry = ${base.entry}`);
+      for (const d of r.deletes) if (!base?.files.has(fileKey(d))) fresh.push({ dataPath: r.dataPath, location: d.location, entry });
+      added.push([key, { table, entry: entry++, dataPath: r.dataPath, files }]);
+    }
+    const local = new Map<string, string>();
+    for (const l of new Set(fresh.map((f) => f.location))) local.set(l, await localPath(l));
+    const parts = [...copies];
+    if (fresh.length > 0) {
+      const files = `[${[...local.values()].map(quoteString).join(', ')}]`;
+      const pairs = fresh.map((f) => `(${quoteString(local.get(f.location)!)}, ${quoteString(f.dataPath)}, ${f.entry})`);
+      // A delete row applies to the data file its file_path names (spec: "Position Delete Files").
+      parts.push(
+        `SELECT m.__entry::UINTEGER AS entry, p.pos FROM read_parquet(${files}, schema = map {${POS_FILE_PATH_ID}: {name: 'file_path', type: 'VARCHAR', default_value: NULL}, ${POS_POS_ID}: {name: 'pos', type: 'BIGINT', default_value: NULL}}, filename = true) p JOIN (VALUES ${pairs.join(', ')}) m(__dlocal, __path, __entry) ON m.__dlocal = p.filename AND m.__path = p.file_path WHERE p.pos IS NOT NULL`,
+      );
+    }
+    await this.engine.run(`CREATE TEMP TABLE ${quoteIdent(table)} AS SELECT * FROM (${parts.join(' UNION ALL ')}) ORDER BY 1, 2`);
+    const count = await this.engine.query(`SELECT count(*) FROM ${quoteIdent(table)}`);
+    this.loads.set(table, { table, positions: Number(count.rows[0]?.[0] ?? 0), usedAt: this.tick });
+    for (const [key, e] of added) this.entries.set(key, e);
+  }
+
+  /** The loaded entry of `dataPath` with the most delete files, all of them among `files`. */
+  private largestSubset(dataPath: string, files: Set<string>): Entry | undefined {
+    let best: Entry | undefined;
+    for (const e of this.entries.values()) {
+      if (e.dataPath !== dataPath || e.files.size >= files.size || (best && best.files.size >= e.files.size)) continue;
+      if ([...e.files].every((f) => files.has(f))) best = e;
+    }
+    return best;
+  }
+
+  private async evict(keep: Set<string>): Promise<void> {
+    const budget = this.budget;
+    let total = this.positions;
+    if (total <= budget) return;
+    const byAge = [...this.loads.values()].filter((l) => !keep.has(l.table)).sort((a, b) => a.usedAt - b.usedAt);
+    for (const l of byAge) {
+      if (total <= budget) break;
+      this.loads.delete(l.table);
+      for (const [k, c] of this.entries) if (c.table === l.table) this.entries.delete(k);
+      total -= l.positions;
+      await this.engine.run(`DROP TABLE IF EXISTS ${quoteIdent(l.table)}`);
+    }
+  }
+}
+
+function fileKey(d: { location: string; size: number }): string {
+  return `${d.location}\u0000${d.size}`;
+}
+
+function keyOf(r: DeletedPositionsRequest): string {
+  return JSON.stringify([r.dataPath, [...new Set(r.deletes.map(fileKey))].sort()]);
+}
