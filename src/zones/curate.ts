@@ -18,6 +18,7 @@ import { strictStageType } from './exact-cast.js';
 import { readIngestLog, type IngestRecord } from './ingest-log.js';
 import { rawObjectPath } from './raw.js';
 import { BAD, CHECKED, csvSourceColumns, dropStaged, SRC, stageBatch, type CsvTyping, type StagedBatch } from './stage.js';
+import { curateCsvSinglePass, singlePassApplies } from './single-pass.js';
 import { checkBatch, describeDrift, detectDrift, evolvedSchema, failedRowsSql, fastParseType, hasDrift, sourceAmong } from './validate.js';
 
 /**
@@ -54,10 +55,14 @@ export interface CurateOptions {
 
 export type BatchStatus = 'curated' | 'rejected' | 'skipped';
 
+/** How a curated batch was read: in one pass from the CSV (single-pass.ts), or staged first (stage.ts). */
+export type BatchPath = 'single-pass' | 'staged';
+
 export interface BatchResult {
   sha256: string;
   position: number;
   status: BatchStatus;
+  path?: BatchPath;
   rowsIn: number;
   rowsCurated: number;
   rowsQuarantined: number;
@@ -228,12 +233,31 @@ async function curateBatch(
   const fail = (why: string): never => {
     throw new ValidationError(`raw batch ${record.sha256.slice(0, 12)} (${record.source}) rejected: ${why}`);
   };
-  const typing = format === 'csv' ? await csvTyping(wh, local, contract, curated.schema()).catch((e: unknown) => fail(e instanceof Error ? e.message : String(e))) : undefined;
-  const staged = await stageBatch(engine, local, format, contract, typing).catch((e: unknown) => fail(e instanceof Error ? e.message : String(e)));
+  const summary = { 'floe.raw-batch': record.sha256, 'floe.raw-log-position': String(position), 'floe.curate-run': runId };
+  const prefix = `c-${record.sha256.slice(0, 12)}-${Date.now()}`;
+  const header = format === 'csv' ? await csvSourceColumns(engine, local, contract).catch((e: unknown) => fail(e instanceof Error ? e.message : String(e))) : [];
+  const typing = format === 'csv' ? csvTyping(header, contract, curated.schema()) : undefined;
   try {
-    return await afterStaging(staged);
+    if (typing && singlePassApplies(contract, curated.schema(), header)) {
+      const fast = typing.kind === 'reader' ? typing : undefined;
+      await dropStaged(engine);
+      const one = await curateCsvSinglePass(engine, wh.io, local, contract, targetOf(curated, curated.schema()), header, prefix, fast).catch((e: unknown) =>
+        fail(e instanceof Error ? e.message : String(e)),
+      );
+      if (one) {
+        const notes = one.missing.length > 0 ? `source lacks ${one.missing.join(', ')} (NULL)` : '';
+        return await commitBatch(curated.schema(), one.data, null, one.rowsCurated + one.unreadable, one.unreadable, notes, 'single-pass');
+      }
+      await dropStaged(engine);
+    }
+    const staged = await stageBatch(engine, local, format, contract, typing).catch((e: unknown) => fail(e instanceof Error ? e.message : String(e)));
+    try {
+      return await afterStaging(staged);
+    } finally {
+      await dropStaged(engine, staged);
+    }
   } finally {
-    await dropStaged(engine, staged);
+    await dropStaged(engine);
   }
 
   async function afterStaging(staged: StagedBatch): Promise<{ curated: Table; quarantine: Table; result: Omit<BatchResult, 'ms'> }> {
@@ -258,28 +282,43 @@ async function curateBatch(
         fail(`${String(sample.rows[0]![1])} invalid row(s) (contract onInvalid: reject); ${sample.rows.map((r) => String(r[0])).join('; ')}`);
       }
     }
-    const summary = { 'floe.raw-batch': record.sha256, 'floe.raw-log-position': String(position), 'floe.curate-run': runId };
-
     // Good rows are written first (not yet committed): their count tells how many rows failed, so
     // the checks run once per pass over the staged rows.
     const good = `SELECT ${schema.fields.map((f) => quoteIdent(f.name)).join(', ')} FROM ${CHECKED} WHERE __rule IS NULL`;
-    const target = targetOf(curated, schema);
-    const prefix = `c-${record.sha256.slice(0, 12)}-${Date.now()}`;
-    const data = parsed > 0 ? await writeDataFiles(engine, wh.io, target, good, { filePrefix: prefix }) : [];
-    const written = [...data];
-    let result: { rowsCurated: number; rowsQuarantined: number };
-    try {
-      const rowsCurated = data.reduce((n, f) => n + Number(f.record_count), 0);
-      const failed = parsed - rowsCurated;
-      const rowsQuarantined = failed + unreadable;
+    const data = parsed > 0 ? await writeDataFiles(engine, wh.io, targetOf(curated, schema), good, { filePrefix: prefix }) : [];
+    const rowsCurated = data.reduce((n, f) => n + Number(f.record_count), 0);
+    const notes = [
+      hasDrift(drift) ? `evolved: ${describeDrift(drift)}` : '',
+      drift.missing.length > 0 ? `source lacks ${drift.missing.join(', ')} (NULL)` : '',
+    ].filter((s) => s !== '');
+    return commitBatch(schema, data, staged, rowsIn, parsed - rowsCurated + unreadable, notes.join('; '), 'staged', good);
+  }
 
+  /**
+   * Commits a batch whose good rows are written (`data`, not yet committed): its quarantine rows
+   * (`failed`: the staged batch's failing rows, or null for only the reader's rejects in
+   * `__floe_bad`), then the curated rows.
+   */
+  async function commitBatch(
+    schema: Schema,
+    data: DataFile[],
+    failed: StagedBatch | null,
+    rowsIn: number,
+    rowsQuarantined: number,
+    message: string,
+    path: BatchPath,
+    goodSql?: string,
+  ): Promise<{ curated: Table; quarantine: Table; result: Omit<BatchResult, 'ms'> }> {
+    const target = targetOf(curated, schema);
+    const written = [...data];
+    try {
       // 1. Quarantine rows (skipped when an earlier, interrupted run already committed them).
       if (rowsQuarantined > 0 && positionOf(quarantine, QUARANTINE_POSITION) <= position) {
         const at = now.toISOString();
+        const rows = failed ? `SELECT NULL::BIGINT AS line, __row AS row_number, __rule AS rule, __reason AS reason, __raw AS raw FROM (${failedRowsSql(failed)}) UNION ALL ` : '';
         const q = `SELECT '${record.sha256}' AS raw_sha256, 'raw/${contract.dataset}/${record.object.replace(/'/g, "''")}' AS raw_path, line, row_number, rule, reason, raw AS raw_row,
             '${runId}' AS batch_id, TIMESTAMPTZ '${at}' AS quarantined_at FROM (
-            SELECT NULL::BIGINT AS line, __row AS row_number, __rule AS rule, __reason AS reason, __raw AS raw FROM (${failedRowsSql(staged)})
-            UNION ALL SELECT line, row_number, rule, coalesce(reason, 'unreadable record'), raw FROM ${BAD})`;
+            ${rows}SELECT line, row_number, rule, coalesce(reason, 'unreadable record') AS reason, raw FROM ${BAD})`;
         const files = await writeDataFiles(engine, wh.io, targetOf(quarantine, quarantine.schema()), q, { filePrefix: `q-${record.sha256.slice(0, 12)}-${Date.now()}` });
         const tx = quarantine.newTransaction();
         guard(tx, QUARANTINE_POSITION, position, quarantine.name);
@@ -293,7 +332,8 @@ async function curateBatch(
       if (schema !== curated.schema()) tx.updateSchema(() => schema);
       if (data.length > 0) {
         if (contract.mode === 'upsert') {
-          const deletes = await equalityDeletes(wh, target, good, prefix);
+          if (goodSql === undefined) throw new Error('an upsert batch is curated by the staged path');
+          const deletes = await equalityDeletes(wh, target, goodSql, prefix);
           written.push(...deletes);
           tx.overwriteFiles({ add: data, addDeletes: deletes, removes: () => false, ownsFiles: true, operation: 'overwrite', summary });
         } else {
@@ -303,27 +343,15 @@ async function curateBatch(
       tx.setProperties({ [CURATED_POSITION]: String(position + 1), [CURATED_AT]: now.toISOString() });
       written.length = 0; // from here the transaction owns the files (and keeps them after an unknown outcome)
       curated = await tx.commit();
-      result = { rowsCurated, rowsQuarantined };
     } catch (e) {
       await Promise.all(written.map((f) => wh.io.delete(f.file_path).catch(() => undefined)));
       throw e;
     }
-    const notes = [
-      hasDrift(drift) ? `evolved: ${describeDrift(drift)}` : '',
-      drift.missing.length > 0 ? `source lacks ${drift.missing.join(', ')} (NULL)` : '',
-    ].filter((s) => s !== '');
+    const rowsCurated = data.reduce((n, f) => n + Number(f.record_count), 0);
     return {
       curated,
       quarantine,
-      result: {
-        sha256: record.sha256,
-        position,
-        status: 'curated',
-        rowsIn,
-        ...result,
-        bytes: record.bytes,
-        message: notes.join('; '),
-      },
+      result: { sha256: record.sha256, position, status: 'curated', path, rowsIn, rowsCurated, rowsQuarantined, bytes: record.bytes, message },
     };
   }
 }
@@ -332,8 +360,7 @@ async function curateBatch(
  * Each CSV source column feeding a (non-string) table column is staged typed, in a type wide
  * enough for drift: read by DuckDB's reader (fast parsing) or cast exactly from its text (strict).
  */
-async function csvTyping(wh: Warehouse, local: string, contract: Contract, schema: Schema): Promise<CsvTyping> {
-  const names = await csvSourceColumns(wh.engine, local, contract);
+function csvTyping(names: string[], contract: Contract, schema: Schema): CsvTyping {
   const types = new Map<string, string>();
   const exact = new Map<string, PrimitiveTypeName>();
   const targets = new Map<string, string>();

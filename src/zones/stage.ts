@@ -104,25 +104,52 @@ export type CsvTyping =
 /** Staged column holding the text of source column `i`'s values that did not cast exactly. */
 const textColumn = (i: number): string => `__floe_text_${i}`;
 
+/** read_csv options from the contract's `source.csv`. */
+function csvOptions(contract: Contract): string[] {
+  const o = contract.source.csv;
+  return [
+    `header = ${o.header}`,
+    `delim = ${quoteString(o.delimiter)}`,
+    `quote = ${quoteString(o.quote)}`,
+    ...(o.escape !== undefined ? [`escape = ${quoteString(o.escape)}`] : []),
+    ...(o.null !== undefined ? [`nullstr = ${quoteString(o.null)}`] : []),
+    `encoding = ${quoteString(o.encoding)}`,
+  ];
+}
+
+const REJECTS_OPTIONS = `store_rejects = true, rejects_table = ${quoteString(REJECTS)}, rejects_scan = ${quoteString(REJECT_SCANS)}`;
+
+/**
+ * The single-pass reader (single-pass.ts): `read_csv` of one raw CSV object with the contract's
+ * options, every column as text (strict) or the given types (fast), lines the reader cannot read
+ * stored as rejects for `collectCsvRejects`.
+ */
+export function csvReader(path: string, contract: Contract, typeOf?: (sourceColumn: string) => string | undefined, names: string[] = []): string {
+  const columns = typeOf
+    ? `auto_detect = false, columns = {${names.map((n) => `${quoteString(n)}: ${quoteString(typeOf(n) ?? 'VARCHAR')}`).join(', ')}}`
+    : 'all_varchar = true';
+  return `read_csv(${quoteString(path)}, ${[columns, ...csvOptions(contract), REJECTS_OPTIONS].join(', ')})`;
+}
+
+/** After a `csvReader` pass: `__floe_bad` holds one row per line the reader rejected. */
+export async function collectCsvRejects(engine: DuckDBEngine, castRule = `'malformed'`): Promise<number> {
+  await engine.run(`CREATE TEMP TABLE ${BAD} (line BIGINT, row_number BIGINT, rule VARCHAR, reason VARCHAR, raw VARCHAR)`);
+  await engine.run(`INSERT INTO ${BAD} ${rejectedLines(castRule)}`);
+  const r = await engine.query(`SELECT count(*) FROM ${BAD}`);
+  return Number(r.rows[0]![0]);
+}
+
 export async function stageBatch(engine: DuckDBEngine, path: string, format: RawFormat, contract: Contract, csvTyping?: CsvTyping): Promise<StagedBatch> {
   const typing = csvTyping?.kind === 'reader' ? csvTyping.typeOf : undefined;
   const exact = csvTyping?.kind === 'exact' ? csvTyping.typeOf : undefined;
   const columnRule = csvTyping?.kind === 'reader' ? csvTyping.columnRule : 'column_name';
   await dropStaged(engine);
   const file = quoteString(path);
-  const rejectsOpts = `store_rejects = true, rejects_table = ${quoteString(REJECTS)}, rejects_scan = ${quoteString(REJECT_SCANS)}`;
+  const rejectsOpts = REJECTS_OPTIONS;
   await engine.run(`CREATE TEMP TABLE ${BAD} (line BIGINT, row_number BIGINT, rule VARCHAR, reason VARCHAR, raw VARCHAR)`);
   switch (format) {
     case 'csv': {
-      const o = contract.source.csv;
-      const opts = [
-        `header = ${o.header}`,
-        `delim = ${quoteString(o.delimiter)}`,
-        `quote = ${quoteString(o.quote)}`,
-        ...(o.escape !== undefined ? [`escape = ${quoteString(o.escape)}`] : []),
-        ...(o.null !== undefined ? [`nullstr = ${quoteString(o.null)}`] : []),
-        `encoding = ${quoteString(o.encoding)}`,
-      ];
+      const opts = csvOptions(contract);
       let columns = 'all_varchar = true';
       let castRule = `'malformed'`;
       let select = '*';
@@ -226,12 +253,5 @@ async function csvHeader(engine: DuckDBEngine, file: string, opts: string[]): Pr
 
 /** Header names of a raw CSV object, for choosing the types fast parsing reads it with. */
 export async function csvSourceColumns(engine: DuckDBEngine, path: string, contract: Contract): Promise<string[]> {
-  const o = contract.source.csv;
-  return csvHeader(engine, quoteString(path), [
-    `header = ${o.header}`,
-    `delim = ${quoteString(o.delimiter)}`,
-    `quote = ${quoteString(o.quote)}`,
-    ...(o.escape !== undefined ? [`escape = ${quoteString(o.escape)}`] : []),
-    `encoding = ${quoteString(o.encoding)}`,
-  ]);
+  return csvHeader(engine, quoteString(path), csvOptions(contract));
 }
