@@ -5,11 +5,11 @@ import { writeDataFiles, type WriteTarget } from '../engine/writer.js';
 import { ValidationError } from '../errors.js';
 import type { FileIO } from '../io/file-io.js';
 import type { DataFile } from '../manifest/types.js';
-import { isPrimitive } from '../spec/schema.js';
+import { decimalParams, isPrimitive } from '../spec/schema.js';
 import type { PrimitiveTypeName, Schema } from '../spec/types.js';
 import type { Contract } from './contract.js';
 import { strictTextCast } from './exact-cast.js';
-import { collectCsvRejects, csvReader } from './stage.js';
+import { collectCsvRejects, csvCastRejects, csvReader } from './stage.js';
 import { checkRules, sourceAmong } from './validate.js';
 
 /**
@@ -72,6 +72,19 @@ export async function curateCsvSinglePass(
   fast?: { typeOf: (sourceColumn: string) => string | undefined; columnRule: string },
 ): Promise<SinglePassResult | null> {
   const fields = target.schema.fields;
+  // strict: numeric columns whose exact check goes through a double anyway are parsed by the
+  // reader as DOUBLE (exact-cast.ts: int, decimals up to 15 digits; float and double as
+  // themselves); a value the reader cannot parse rejects its line as a CAST error, and the batch
+  // then takes the staged path so that it is quarantined by row with its text, as strict parsing
+  // does. Every other column is read as text and cast exactly.
+  const readAs = new Map<string, string>();
+  if (!fast) {
+    for (const f of fields) {
+      const src = sourceAmong(contract, f, header);
+      const t = f.type as PrimitiveTypeName;
+      if (src !== undefined && (t === 'int' || t === 'float' || t === 'double' || (decimalParams(t)?.precision ?? 99) <= 15)) readAs.set(src, t === 'float' ? 'FLOAT' : 'DOUBLE');
+    }
+  }
   const v = (name: string): string => `__v${fields.findIndex((f) => f.name.toLowerCase() === name.toLowerCase())}`;
   const missing: string[] = [];
   const values: string[] = [];
@@ -88,13 +101,13 @@ export async function curateCsvSinglePass(
     // strict: the exact text cast (exact-cast.ts) straight into the column's type, so a value
     // wider than the column fails here and the staged path decides on drift; fast: the reader
     // parsed a wider type, narrowed here.
-    const value = t === 'string' ? col : fast ? `TRY_CAST(${col} AS ${duckdbType(t)})` : strictTextCast(col, t);
+    const value = t === 'string' ? col : fast ? `TRY_CAST(${col} AS ${duckdbType(t)})` : readAs.has(src) ? exactFromDouble(col, t) : strictTextCast(col, t);
     values.push(`${value} AS __v${i}`);
     if (value !== col) typeFailures.push(`(${col} IS NOT NULL AND __v${i} IS NULL)`);
   });
   const { rules } = checkRules(contract, fields, v);
   const fails = [...typeFailures, ...rules.map((r) => `coalesce(${r.when}, false)`)];
-  const reader = csvReader(path, contract, fast?.typeOf, header);
+  const reader = csvReader(path, contract, fast ? fast.typeOf : readAs.size > 0 ? (n) => readAs.get(n) : undefined, header);
   const source = `SELECT ${values.join(', ')}${typeFailures.length > 0 ? `, ${header.map(quoteIdent).join(', ')}` : ''} FROM ${reader}`;
   const guard = fails.length > 0 ? ` WHERE CASE WHEN ${fails.join(' OR ')} THEN error('${ABORT}') ELSE true END` : '';
   const good = `SELECT ${fields.map((f, i) => `__v${i} AS ${quoteIdent(f.name)}`).join(', ')} FROM (${source})${guard}`;
@@ -105,9 +118,24 @@ export async function curateCsvSinglePass(
     if (e instanceof ValidationError && e.message.includes(ABORT)) return null;
     throw e;
   }
+  if (!fast && (await csvCastRejects(engine)) > 0) {
+    await Promise.all(files.map((f) => io.delete(f.file_path)));
+    return null;
+  }
   const empty = files.filter((f) => Number(f.record_count) === 0);
   await Promise.all(empty.map((f) => io.delete(f.file_path)));
   const data = files.filter((f) => Number(f.record_count) > 0);
   const unreadable = await collectCsvRejects(engine, fast ? `'type(' || ${fast.columnRule} || ')'` : undefined);
   return { data, rowsCurated: data.reduce((n, f) => n + Number(f.record_count), 0), unreadable, missing };
+}
+
+/**
+ * A value parsed as a double, taken only when it is exact in `t` (as `strictTextCast` checks
+ * text): integral and within range for int, equal to its rounding to the scale for decimals (a
+ * double holds 15 significant digits exactly). float and double are the reader's own values.
+ */
+function exactFromDouble(col: string, t: PrimitiveTypeName): string {
+  if (t === 'float' || t === 'double') return col;
+  const cast = `TRY_CAST(${col} AS ${duckdbType(t)})`;
+  return `CASE WHEN ${cast} = ${col} THEN ${cast} END`;
 }

@@ -139,6 +139,12 @@ export async function collectCsvRejects(engine: DuckDBEngine, castRule = `'malfo
   return Number(r.rows[0]![0]);
 }
 
+/** Values the typed reader could not convert in the last `csvReader` pass. */
+export async function csvCastRejects(engine: DuckDBEngine): Promise<number> {
+  const r = await engine.query(`SELECT count(*) FROM ${REJECTS} WHERE error_type = 'CAST'`);
+  return Number(r.rows[0]![0]);
+}
+
 export async function stageBatch(engine: DuckDBEngine, path: string, format: RawFormat, contract: Contract, csvTyping?: CsvTyping): Promise<StagedBatch> {
   const typing = csvTyping?.kind === 'reader' ? csvTyping.typeOf : undefined;
   const exact = csvTyping?.kind === 'exact' ? csvTyping.typeOf : undefined;
