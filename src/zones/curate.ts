@@ -51,7 +51,15 @@ export interface CurateOptions {
   /** DuckDB memory limit for curation (e.g. `512MB`); DuckDB spills to disk past it. */
   memoryLimit?: string;
   onBatch?: (done: number, total: number, record: IngestRecord) => void;
+  /** Called as a batch passes each step (the kill-safety tests stop the process there). */
+  onStep?: (step: CurateStep, position: number) => void | Promise<void>;
 }
+
+/**
+ * A batch's steps: its good rows written (not committed), its quarantine rows written, the
+ * quarantine commit, the curated commit (the batch's commit point).
+ */
+export type CurateStep = 'written' | 'quarantine-written' | 'quarantine-committed' | 'committed';
 
 export type BatchStatus = 'curated' | 'rejected' | 'skipped';
 
@@ -193,7 +201,7 @@ export async function curate(wh: Warehouse, contract: Contract, options: CurateO
     options.onBatch?.(k, pending.length, record);
     const t0 = performance.now();
     try {
-      const r = await curateBatch(wh, contract, curated, quarantine, record, position, runId, options.now?.() ?? new Date());
+      const r = await curateBatch(wh, contract, curated, quarantine, record, position, runId, options.now?.() ?? new Date(), options.onStep);
       curated = r.curated;
       quarantine = r.quarantine;
       results.push({ ...r.result, ms: performance.now() - t0 });
@@ -223,8 +231,10 @@ async function curateBatch(
   position: number,
   runId: string,
   now: Date,
+  onStep: CurateOptions['onStep'],
 ): Promise<{ curated: Table; quarantine: Table; result: Omit<BatchResult, 'ms'> }> {
   let curated = curatedIn;
+  const step = async (s: CurateStep): Promise<void> => onStep?.(s, position);
   let quarantine = quarantineIn;
   const engine = wh.engine;
   const rawPath = rawObjectPath({ root: wh.root, io: wh.io }, contract.dataset, record);
@@ -312,6 +322,7 @@ async function curateBatch(
     const target = targetOf(curated, schema);
     const written = [...data];
     try {
+      await step('written');
       // 1. Quarantine rows (skipped when an earlier, interrupted run already committed them).
       if (rowsQuarantined > 0 && positionOf(quarantine, QUARANTINE_POSITION) <= position) {
         const at = now.toISOString();
@@ -320,10 +331,14 @@ async function curateBatch(
             '${runId}' AS batch_id, TIMESTAMPTZ '${at}' AS quarantined_at FROM (
             ${rows}SELECT line, row_number, rule, coalesce(reason, 'unreadable record') AS reason, raw FROM ${BAD})`;
         const files = await writeDataFiles(engine, wh.io, targetOf(quarantine, quarantine.schema()), q, { filePrefix: `q-${record.sha256.slice(0, 12)}-${Date.now()}` });
+        written.push(...files);
+        await step('quarantine-written');
         const tx = quarantine.newTransaction();
         guard(tx, QUARANTINE_POSITION, position, quarantine.name);
         tx.appendFiles(files, { ownsFiles: true, summary }).setProperties({ [QUARANTINE_POSITION]: String(position + 1) });
+        written.length = data.length; // committed (or of unknown outcome): the table owns them
         quarantine = await tx.commit();
+        await step('quarantine-committed');
       }
 
       // 2. Curated rows: the batch's commit point (schema evolution, rows, position in one commit).
@@ -343,6 +358,7 @@ async function curateBatch(
       tx.setProperties({ [CURATED_POSITION]: String(position + 1), [CURATED_AT]: now.toISOString() });
       written.length = 0; // from here the transaction owns the files (and keeps them after an unknown outcome)
       curated = await tx.commit();
+      await step('committed');
     } catch (e) {
       await Promise.all(written.map((f) => wh.io.delete(f.file_path).catch(() => undefined)));
       throw e;
