@@ -6,9 +6,10 @@ import { quoteIdent, quoteString } from '../engine/duckdb.js';
 import { writeDataFiles, type WriteTarget } from '../engine/writer.js';
 import { CommitFailedError, FloeError, NotFoundError, ValidationError } from '../errors.js';
 import { FileContent, type DataFile } from '../manifest/types.js';
+import { scanSql } from '../engine/scan-view.js';
 import { snapshotForRef } from '../spec/metadata.js';
 import { isPrimitive } from '../spec/schema.js';
-import type { PartitionSpec, PrimitiveTypeName, Schema, SortOrder, TableIdentifier } from '../spec/types.js';
+import type { NestedField, PartitionSpec, PrimitiveTypeName, Schema, SortOrder, TableIdentifier } from '../spec/types.js';
 import { MAIN_BRANCH } from '../spec/types.js';
 import { partitionFieldName, transformName } from '../sql/statements.js';
 import type { Table } from '../table/table.js';
@@ -342,15 +343,26 @@ async function curateBatch(
       }
 
       // 2. Curated rows: the batch's commit point (schema evolution, rows, position in one commit).
+      // An upsert deletes only the keys the table already holds: a batch of new keys is a pure
+      // append, so models reading the table incrementally stay incremental.
+      const replaced = contract.mode === 'upsert' && data.length > 0 ? await replacedKeys(wh, curated, target, goodSql) : undefined;
       const tx = curated.newTransaction();
       guard(tx, CURATED_POSITION, position, curated.name);
+      if (replaced) {
+        // The replaced keys were read from this snapshot: a commit on top of another would miss keys.
+        const read = replaced.snapshotId;
+        tx.apply((base) => {
+          const head = snapshotForRef(base, MAIN_BRANCH)?.['snapshot-id'] ?? null;
+          if (head !== read) throw new CommitFailedError(`${curated.name}: the table changed after the upsert batch read its keys (snapshot ${String(read)} → ${String(head)})`);
+          return { requirements: [], updates: [] };
+        });
+      }
       if (schema !== curated.schema()) tx.updateSchema(() => schema);
       if (data.length > 0) {
-        if (contract.mode === 'upsert') {
-          if (goodSql === undefined) throw new Error('an upsert batch is curated by the staged path');
-          const deletes = await equalityDeletes(wh, target, goodSql, prefix);
+        if (replaced && replaced.count > 0) {
+          const deletes = await equalityDeletes(wh, target, replaced.sql, prefix);
           written.push(...deletes);
-          tx.overwriteFiles({ add: data, addDeletes: deletes, removes: () => false, ownsFiles: true, operation: 'overwrite', summary });
+          tx.overwriteFiles({ add: data, addDeletes: deletes, removes: () => false, ownsFiles: true, operation: 'overwrite', summary: { ...summary, [REPLACED_KEYS]: String(replaced.count) } });
         } else {
           tx.appendFiles(data, { ownsFiles: true, summary });
         }
@@ -362,6 +374,8 @@ async function curateBatch(
     } catch (e) {
       await Promise.all(written.map((f) => wh.io.delete(f.file_path).catch(() => undefined)));
       throw e;
+    } finally {
+      await engine.run(`DROP TABLE IF EXISTS ${REPLACED}`);
     }
     const rowsCurated = data.reduce((n, f) => n + Number(f.record_count), 0);
     return {
@@ -390,6 +404,39 @@ function csvTyping(names: string[], contract: Contract, schema: Schema): CsvTypi
   if (contract.source.csv.parse === 'strict') return { kind: 'exact', typeOf: (n) => exact.get(n) };
   const rule = targets.size > 0 ? `CASE column_name ${[...targets].map(([s, t]) => `WHEN ${quoteString(s)} THEN ${quoteString(t)}`).join(' ')} ELSE column_name END` : 'column_name';
   return { kind: 'reader', typeOf: (n) => types.get(n), columnRule: rule };
+}
+
+/** Summary key of an upsert snapshot: how many of the batch's keys replaced rows. */
+export const REPLACED_KEYS = 'floe.upsert.replaced-keys';
+
+/**
+ * The batch's keys that the curated table's current snapshot already holds (a semi-join of the
+ * good rows' keys with the table's live rows), kept in a temp table; `snapshotId` is the
+ * snapshot read.
+ */
+async function replacedKeys(wh: Warehouse, curated: Table, target: WriteTarget, goodSql: string | undefined): Promise<{ sql: string; count: number; snapshotId: bigint | null }> {
+  if (goodSql === undefined) throw new Error('an upsert batch is curated by the staged path');
+  const snapshotId = curated.currentSnapshot()?.['snapshot-id'] ?? null;
+  const keys = keyFieldsOf(target.schema).map((f) => quoteIdent(f.name));
+  const plan = await curated.planScan();
+  const current = await scanSql(plan.schema, plan.tasks, curated.context.io, (p) => p, {
+    specs: curated.metadata['partition-specs'],
+    schemas: curated.metadata.schemas,
+    engine: wh.engine,
+  });
+  await wh.engine.run(
+    `CREATE OR REPLACE TEMP TABLE ${REPLACED} AS SELECT ${keys.map((k) => `g.${k}`).join(', ')} FROM (SELECT ${keys.join(', ')} FROM (${goodSql})) AS g
+       SEMI JOIN (SELECT ${keys.join(', ')} FROM (${current})) AS c ON ${keys.map((k) => `g.${k} = c.${k}`).join(' AND ')}`,
+  );
+  const r = await wh.engine.query(`SELECT count(*) FROM ${REPLACED}`);
+  return { sql: `SELECT * FROM ${REPLACED}`, count: Number(r.rows[0]![0]), snapshotId };
+}
+
+const REPLACED = '__floe_replaced_keys';
+
+function keyFieldsOf(schema: Schema): NestedField[] {
+  const ids = schema['identifier-field-ids'] ?? [];
+  return ids.map((id) => schema.fields.find((f) => f.id === id)!);
 }
 
 /**
