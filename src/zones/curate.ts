@@ -52,6 +52,8 @@ export interface CurateOptions {
   /** DuckDB memory limit for curation (e.g. `512MB`); DuckDB spills to disk past it. */
   memoryLimit?: string;
   onBatch?: (done: number, total: number, record: IngestRecord) => void;
+  /** false: stage every batch, never curate a CSV batch in one pass (single-pass.ts); default true. */
+  singlePass?: boolean;
   /** Called as a batch passes each step (the kill-safety tests stop the process there). */
   onStep?: (step: CurateStep, position: number) => void | Promise<void>;
 }
@@ -202,7 +204,7 @@ export async function curate(wh: Warehouse, contract: Contract, options: CurateO
     options.onBatch?.(k, pending.length, record);
     const t0 = performance.now();
     try {
-      const r = await curateBatch(wh, contract, curated, quarantine, record, position, runId, options.now?.() ?? new Date(), options.onStep);
+      const r = await curateBatch(wh, contract, curated, quarantine, record, position, runId, options.now?.() ?? new Date(), options);
       curated = r.curated;
       quarantine = r.quarantine;
       results.push({ ...r.result, ms: performance.now() - t0 });
@@ -232,10 +234,10 @@ async function curateBatch(
   position: number,
   runId: string,
   now: Date,
-  onStep: CurateOptions['onStep'],
+  options: CurateOptions,
 ): Promise<{ curated: Table; quarantine: Table; result: Omit<BatchResult, 'ms'> }> {
   let curated = curatedIn;
-  const step = async (s: CurateStep): Promise<void> => onStep?.(s, position);
+  const step = async (s: CurateStep): Promise<void> => options.onStep?.(s, position);
   let quarantine = quarantineIn;
   const engine = wh.engine;
   const rawPath = rawObjectPath({ root: wh.root, io: wh.io }, contract.dataset, record);
@@ -249,7 +251,7 @@ async function curateBatch(
   const header = format === 'csv' ? await csvSourceColumns(engine, local, contract).catch((e: unknown) => fail(e instanceof Error ? e.message : String(e))) : [];
   const typing = format === 'csv' ? csvTyping(header, contract, curated.schema()) : undefined;
   try {
-    if (typing && singlePassApplies(contract, curated.schema(), header)) {
+    if (typing && options.singlePass !== false && singlePassApplies(contract, curated.schema(), header)) {
       const fast = typing.kind === 'reader' ? typing : undefined;
       await dropStaged(engine);
       const one = await curateCsvSinglePass(engine, wh.io, local, contract, targetOf(curated, curated.schema()), header, prefix, fast).catch((e: unknown) =>
@@ -257,7 +259,7 @@ async function curateBatch(
       );
       if (one) {
         const notes = one.missing.length > 0 ? `source lacks ${one.missing.join(', ')} (NULL)` : '';
-        return await commitBatch(curated.schema(), one.data, null, one.rowsCurated + one.unreadable, one.unreadable, notes, 'single-pass');
+        return await commitBatch(curated.schema(), one.data, null, one.rowsCurated + one.unreadable, one.unreadable, notes, 'single-pass', one.goodSql);
       }
       await dropStaged(engine);
     }

@@ -1,5 +1,5 @@
 import type { DuckDBEngine } from '../engine/duckdb.js';
-import { quoteIdent } from '../engine/duckdb.js';
+import { quoteIdent, quoteString } from '../engine/duckdb.js';
 import { duckdbType } from '../engine/types.js';
 import { writeDataFiles, type WriteTarget } from '../engine/writer.js';
 import { ValidationError } from '../errors.js';
@@ -24,9 +24,11 @@ import { checkRules, sourceAmong } from './validate.js';
  * partial files are removed, and the batch takes the staged path, which finds drift and
  * quarantines failing rows with their row numbers. Lines the CSV reader rejects (malformed,
  * wrong encoding, fast parsing's unconvertible values) are quarantined by line number in either
- * path, so they do not abort the pass. Batches needing whole-batch knowledge before any row is
- * written take the staged path directly: new source columns (drift), unique checks and upserts
- * (a window over the batch), nested columns, `onInvalid: reject`.
+ * path, so they do not abort the pass. A unique check (also an upsert's keys) is checked after
+ * the pass on the written files' key columns: a duplicate key sends the batch to the staged path
+ * too (every written row passed every other rule, so these are the rows the staged path's unique
+ * window would count). Batches needing whole-batch knowledge before any row is written take the
+ * staged path directly: new source columns (drift), nested columns, `onInvalid: reject`.
  */
 
 export interface SinglePassResult {
@@ -36,14 +38,15 @@ export interface SinglePassResult {
   unreadable: number;
   /** Nullable table columns the batch lacks (read as NULL). */
   missing: string[];
+  /** SQL reading the written rows (for an upsert's keys). */
+  goodSql: string;
 }
 
 /** The text `error()` aborts the pass with; only an error carrying it falls back to staging. */
 const ABORT = 'floe single pass: a row fails the contract';
 
 export function singlePassApplies(contract: Contract, schema: Schema, header: string[]): boolean {
-  if (contract.mode !== 'append' || contract.onInvalid !== 'quarantine') return false;
-  if (contract.checks.some((c) => c.rule === 'unique')) return false;
+  if (contract.onInvalid !== 'quarantine') return false;
   if (!schema.fields.every((f) => isPrimitive(f.type))) return false;
   const used = new Set<string>();
   for (const f of schema.fields) {
@@ -105,7 +108,7 @@ export async function curateCsvSinglePass(
     values.push(`${value} AS __v${i}`);
     if (value !== col) typeFailures.push(`(${col} IS NOT NULL AND __v${i} IS NULL)`);
   });
-  const { rules } = checkRules(contract, fields, v);
+  const { rules, unique } = checkRules(contract, fields, v);
   const fails = [...typeFailures, ...rules.map((r) => `coalesce(${r.when}, false)`)];
   const reader = csvReader(path, contract, fast ? fast.typeOf : readAs.size > 0 ? (n) => readAs.get(n) : undefined, header);
   const source = `SELECT ${values.join(', ')}${typeFailures.length > 0 ? `, ${header.map(quoteIdent).join(', ')}` : ''} FROM ${reader}`;
@@ -125,8 +128,18 @@ export async function curateCsvSinglePass(
   const empty = files.filter((f) => Number(f.record_count) === 0);
   await Promise.all(empty.map((f) => io.delete(f.file_path)));
   const data = files.filter((f) => Number(f.record_count) > 0);
+  const local = await Promise.all(data.map((f) => io.localPath(f.file_path)));
+  const goodSql = data.length > 0 ? `SELECT * FROM read_parquet([${local.map(quoteString).join(', ')}])` : `${good} LIMIT 0`;
+  if (unique && unique.length > 0 && data.length > 0) {
+    const keys = unique.map((k) => quoteIdent(fields.find((f) => f.name.toLowerCase() === k.toLowerCase())!.name));
+    const dup = await engine.query(`SELECT 1 FROM (${goodSql}) GROUP BY ${keys.join(', ')} HAVING count(*) > 1 LIMIT 1`);
+    if (dup.rows.length > 0) {
+      await Promise.all(data.map((f) => io.delete(f.file_path)));
+      return null;
+    }
+  }
   const unreadable = await collectCsvRejects(engine, fast ? `'type(' || ${fast.columnRule} || ')'` : undefined);
-  return { data, rowsCurated: data.reduce((n, f) => n + Number(f.record_count), 0), unreadable, missing };
+  return { data, rowsCurated: data.reduce((n, f) => n + Number(f.record_count), 0), unreadable, missing, goodSql };
 }
 
 /**

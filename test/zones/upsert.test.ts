@@ -51,7 +51,7 @@ describe('upserts write equality deletes only for keys the table holds', () => {
 
     await ingestText(wh, 'orders', 'b.csv', 'id,region,amount\n3,eu,7.00\n4,us,1.00\n');
     const [b] = await curate(wh, upsert());
-    expect(b).toMatchObject({ status: 'curated', rowsCurated: 2 });
+    expect(b).toMatchObject({ status: 'curated', path: 'single-pass', rowsCurated: 2 });
     const second = (await curated(wh)).currentSnapshot()!;
     expect(second.summary.operation).toBe('append');
     expect(second.summary[REPLACED_KEYS]).toBeUndefined();
@@ -77,7 +77,7 @@ describe('upserts write equality deletes only for keys the table holds', () => {
     // (2, us) replaces a row; (2, eu) and (4, us) are new keys.
     await ingestText(wh, 'orders', 'b.csv', 'id,region,amount\n2,us,6.00\n2,eu,8.00\n4,us,9.00\n');
     const [b] = await curate(wh, upsert(['id', 'region']));
-    expect(b).toMatchObject({ status: 'curated', rowsCurated: 3 });
+    expect(b).toMatchObject({ status: 'curated', path: 'single-pass', rowsCurated: 3 });
     const snap = (await curated(wh)).currentSnapshot()!;
     expect(snap.summary.operation).toBe('overwrite');
     expect(snap.summary[REPLACED_KEYS]).toBe('1');
@@ -99,11 +99,17 @@ describe('upserts write equality deletes only for keys the table holds', () => {
     expect(lineage['floe.source-from.curated.orders']).toBeUndefined();
     expect(await q(wh, 'SELECT * FROM analytics.orders_copy ORDER BY ALL')).toEqual(await q(wh, 'SELECT * FROM curated.orders ORDER BY ALL'));
 
+    // A key twice in a batch: the staged path quarantines both rows under the unique rule.
+    await ingestText(wh, 'orders', 'd.csv', 'id,region,amount\n1,eu,3.00\n1,eu,4.00\n6,eu,1.00\n');
+    const [d] = await curate(wh, upsert(['id', 'region']));
+    expect(d).toMatchObject({ status: 'curated', path: 'staged', rowsCurated: 1, rowsQuarantined: 2 });
+    expect(await q(wh, 'SELECT amount FROM curated.orders WHERE id = 1')).toEqual([['10.00']]);
+
     // A batch of only new keys after that is an append again.
     await ingestText(wh, 'orders', 'c.csv', 'id,region,amount\n5,eu,2.00\n');
     await curate(wh, upsert(['id', 'region']));
     expect((await curated(wh)).currentSnapshot()!.summary.operation).toBe('append');
     const [again] = await runModels(wh, { modelsDir: dir });
-    expect(again).toMatchObject({ status: 'success', mode: 'incremental', rowsWritten: 1 });
+    expect(again).toMatchObject({ status: 'success', mode: 'incremental', rowsWritten: 2 });
   });
 });
