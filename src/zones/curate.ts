@@ -252,14 +252,14 @@ async function curateBatch(
   const typing = format === 'csv' ? csvTyping(header, contract, curated.schema()) : undefined;
   try {
     if (typing && options.singlePass !== false && singlePassApplies(contract, curated.schema(), header)) {
-      const fast = typing.kind === 'reader' ? typing : undefined;
       await dropStaged(engine);
-      const one = await curateCsvSinglePass(engine, wh.io, local, contract, targetOf(curated, curated.schema()), header, prefix, fast).catch((e: unknown) =>
+      const one = await curateCsvSinglePass(engine, wh.io, local, contract, targetOf(curated, curated.schema()), header, prefix, typing).catch((e: unknown) =>
         fail(e instanceof Error ? e.message : String(e)),
       );
       if (one) {
         const notes = one.missing.length > 0 ? `source lacks ${one.missing.join(', ')} (NULL)` : '';
-        return await commitBatch(curated.schema(), one.data, null, one.rowsCurated + one.unreadable, one.unreadable, notes, 'single-pass', one.goodSql);
+        const rowsQuarantined = one.rowsFailed + one.unreadable;
+        return await commitBatch(curated.schema(), one.data, one.failed, one.rowsCurated + rowsQuarantined, rowsQuarantined, notes, 'single-pass', one.goodSql);
       }
       await dropStaged(engine);
     }

@@ -1,16 +1,17 @@
+import { randomUUID } from 'node:crypto';
 import type { DuckDBEngine } from '../engine/duckdb.js';
 import { quoteIdent, quoteString } from '../engine/duckdb.js';
 import { duckdbType } from '../engine/types.js';
 import { writeDataFiles, type WriteTarget } from '../engine/writer.js';
-import { ValidationError } from '../errors.js';
+import { COUNT_ROW_FUNCTION, registerRowCounter, takeRowCount } from '../engine/row-counter.js';
 import type { FileIO } from '../io/file-io.js';
 import type { DataFile } from '../manifest/types.js';
 import { decimalParams, isPrimitive } from '../spec/schema.js';
-import type { PrimitiveTypeName, Schema } from '../spec/types.js';
+import type { NestedField, PrimitiveTypeName, Schema } from '../spec/types.js';
 import type { Contract } from './contract.js';
 import { strictTextCast } from './exact-cast.js';
-import { collectCsvRejects, csvCastRejects, csvReader } from './stage.js';
-import { checkRules, sourceAmong } from './validate.js';
+import { CHECKED, collectCsvRejects, csvCastRejects, csvReader, rawJson, SRC, strictStageColumns, type CsvTyping, type StagedBatch } from './stage.js';
+import { checkBatch, checkRules, detectDrift, hasDrift, sourceAmong } from './validate.js';
 
 /**
  * Curation of a CSV batch in one pass: the CSV is read once and its good rows are cast and
@@ -18,17 +19,19 @@ import { checkRules, sourceAmong } from './validate.js';
  * encoded once (the staged path parses into a staging file, then scans it for drift and again to
  * write: about twice the work).
  *
- * The pass is optimistic: it applies only when every row is valid under the table's current
- * schema. The first row that fails a type or row rule (a value that does not cast exactly, a
- * value too wide for its column, a failed check) aborts the pass through DuckDB's `error()`, the
- * partial files are removed, and the batch takes the staged path, which finds drift and
- * quarantines failing rows with their row numbers. Lines the CSV reader rejects (malformed,
- * wrong encoding, fast parsing's unconvertible values) are quarantined by line number in either
- * path, so they do not abort the pass. A unique check (also an upsert's keys) is checked after
- * the pass on the written files' key columns: a duplicate key sends the batch to the staged path
- * too (every written row passed every other rule, so these are the rows the staged path's unique
- * window would count). Batches needing whole-batch knowledge before any row is written take the
- * staged path directly: new source columns (drift), nested columns, `onInvalid: reject`.
+ * Rows that fail a type or row rule (a value that does not cast exactly, a value too wide for its
+ * column, a failed check) are left out of that pass and counted. When any were, a second pass
+ * over the CSV numbers the records and stages just the failing rows, exactly as the staged path
+ * stages them, and runs the staged path's drift detection and checks over them: their rule,
+ * reason, row number and raw record are what the staged path gives. Drift among them, a row the
+ * checks pass, or a count that differs sends the whole batch to the staged path (written files
+ * removed). Lines the CSV reader rejects (malformed, wrong encoding, fast parsing's
+ * unconvertible values) are quarantined by line number, as in the staged path. A unique check
+ * (also an upsert's keys) is checked after the pass on the written files' key columns: a
+ * duplicate key sends the batch to the staged path too (the staged path's unique window counts
+ * only rows passing every other rule: the written ones). Batches needing whole-batch knowledge
+ * before any row is written take the staged path directly: new source columns (drift), nested
+ * columns, `onInvalid: reject`.
  */
 
 export interface SinglePassResult {
@@ -40,10 +43,11 @@ export interface SinglePassResult {
   missing: string[];
   /** SQL reading the written rows (for an upsert's keys). */
   goodSql: string;
+  /** The rows that failed a rule, staged as the staged path stages them (`__floe_src`, checked in `__floe_checked`), or null. */
+  failed: StagedBatch | null;
+  rowsFailed: number;
 }
 
-/** The text `error()` aborts the pass with; only an error carrying it falls back to staging. */
-const ABORT = 'floe single pass: a row fails the contract';
 
 export function singlePassApplies(contract: Contract, schema: Schema, header: string[]): boolean {
   if (contract.onInvalid !== 'quarantine') return false;
@@ -60,34 +64,14 @@ export function singlePassApplies(contract: Contract, schema: Schema, header: st
   return header.every((n) => used.has(n));
 }
 
+type Reading = 'double' | 'text' | 'fast';
+
 /**
- * Writes the batch's rows as data files of `target`, or returns null (nothing written) when a
- * row fails; `fastType` is given for fast parsing (the reader's type of each source column).
+ * Each table column's value (`__v<i>`) from the source columns as read, and the SQL that holds
+ * when a row fails a type or row rule: text cast exactly (`text`), strict parsing's doubles
+ * checked exact (`double`), or the fast reader's wide types narrowed (`fast`).
  */
-export async function curateCsvSinglePass(
-  engine: DuckDBEngine,
-  io: FileIO,
-  path: string,
-  contract: Contract,
-  target: WriteTarget,
-  header: string[],
-  filePrefix: string,
-  fast?: { typeOf: (sourceColumn: string) => string | undefined; columnRule: string },
-): Promise<SinglePassResult | null> {
-  const fields = target.schema.fields;
-  // strict: numeric columns whose exact check goes through a double anyway are parsed by the
-  // reader as DOUBLE (exact-cast.ts: int, decimals up to 15 digits; float and double as
-  // themselves); a value the reader cannot parse rejects its line as a CAST error, and the batch
-  // then takes the staged path so that it is quarantined by row with its text, as strict parsing
-  // does. Every other column is read as text and cast exactly.
-  const readAs = new Map<string, string>();
-  if (!fast) {
-    for (const f of fields) {
-      const src = sourceAmong(contract, f, header);
-      const t = f.type as PrimitiveTypeName;
-      if (src !== undefined && (t === 'int' || t === 'float' || t === 'double' || (decimalParams(t)?.precision ?? 99) <= 15)) readAs.set(src, t === 'float' ? 'FLOAT' : 'DOUBLE');
-    }
-  }
+function rowSql(contract: Contract, fields: NestedField[], header: string[], reading: Reading, readAs: Map<string, string>): { values: string[]; fails: string; missing: string[]; unique: string[] | null } {
   const v = (name: string): string => `__v${fields.findIndex((f) => f.name.toLowerCase() === name.toLowerCase())}`;
   const missing: string[] = [];
   const values: string[] = [];
@@ -101,45 +85,111 @@ export async function curateCsvSinglePass(
       return;
     }
     const col = quoteIdent(src);
-    // strict: the exact text cast (exact-cast.ts) straight into the column's type, so a value
-    // wider than the column fails here and the staged path decides on drift; fast: the reader
-    // parsed a wider type, narrowed here.
-    const value = t === 'string' ? col : fast ? `TRY_CAST(${col} AS ${duckdbType(t)})` : readAs.has(src) ? exactFromDouble(col, t) : strictTextCast(col, t);
+    // The exact cast straight into the column's type, so a value wider than the column fails
+    // here and the staged path decides on drift.
+    const value =
+      t === 'string' ? col : reading === 'fast' ? `TRY_CAST(${col} AS ${duckdbType(t)})` : reading === 'double' && readAs.has(src) ? exactFromDouble(col, t) : strictTextCast(col, t);
     values.push(`${value} AS __v${i}`);
     if (value !== col) typeFailures.push(`(${col} IS NOT NULL AND __v${i} IS NULL)`);
   });
   const { rules, unique } = checkRules(contract, fields, v);
   const fails = [...typeFailures, ...rules.map((r) => `coalesce(${r.when}, false)`)];
-  const reader = csvReader(path, contract, fast ? fast.typeOf : readAs.size > 0 ? (n) => readAs.get(n) : undefined, header);
-  const source = `SELECT ${values.join(', ')}${typeFailures.length > 0 ? `, ${header.map(quoteIdent).join(', ')}` : ''} FROM ${reader}`;
-  const guard = fails.length > 0 ? ` WHERE CASE WHEN ${fails.join(' OR ')} THEN error('${ABORT}') ELSE true END` : '';
-  const good = `SELECT ${fields.map((f, i) => `__v${i} AS ${quoteIdent(f.name)}`).join(', ')} FROM (${source})${guard}`;
-  let files: DataFile[];
-  try {
-    files = await writeDataFiles(engine, io, target, good, { filePrefix });
-  } catch (e) {
-    if (e instanceof ValidationError && e.message.includes(ABORT)) return null;
-    throw e;
-  }
-  if (!fast && (await csvCastRejects(engine)) > 0) {
-    await Promise.all(files.map((f) => io.delete(f.file_path)));
-    return null;
-  }
-  const empty = files.filter((f) => Number(f.record_count) === 0);
-  await Promise.all(empty.map((f) => io.delete(f.file_path)));
-  const data = files.filter((f) => Number(f.record_count) > 0);
-  const local = await Promise.all(data.map((f) => io.localPath(f.file_path)));
-  const goodSql = data.length > 0 ? `SELECT * FROM read_parquet([${local.map(quoteString).join(', ')}])` : `${good} LIMIT 0`;
-  if (unique && unique.length > 0 && data.length > 0) {
-    const keys = unique.map((k) => quoteIdent(fields.find((f) => f.name.toLowerCase() === k.toLowerCase())!.name));
-    const dup = await engine.query(`SELECT 1 FROM (${goodSql}) GROUP BY ${keys.join(', ')} HAVING count(*) > 1 LIMIT 1`);
-    if (dup.rows.length > 0) {
-      await Promise.all(data.map((f) => io.delete(f.file_path)));
-      return null;
+  return { values, fails: fails.length > 0 ? fails.join(' OR ') : 'false', missing, unique };
+}
+
+/**
+ * Writes the batch's good rows as data files of `target` in one pass, and when rows failed,
+ * stages just those rows (a second pass over the CSV numbering its records) and checks them as
+ * the staged path would; returns null (nothing written) when the batch must be staged whole.
+ */
+export async function curateCsvSinglePass(
+  engine: DuckDBEngine,
+  io: FileIO,
+  path: string,
+  contract: Contract,
+  target: WriteTarget,
+  header: string[],
+  filePrefix: string,
+  typing: CsvTyping,
+): Promise<SinglePassResult | null> {
+  const fields = target.schema.fields;
+  const fast = typing.kind === 'reader' ? typing : undefined;
+  // strict: numeric columns whose exact check goes through a double anyway are parsed by the
+  // reader as DOUBLE (exact-cast.ts: int, decimals up to 15 digits; float and double as
+  // themselves); a value the reader cannot parse rejects its line as a CAST error, and the batch
+  // then takes the staged path so that it is quarantined by row with its text, as strict parsing
+  // does. Every other column is read as text and cast exactly.
+  const readAs = new Map<string, string>();
+  if (!fast) {
+    for (const f of fields) {
+      const src = sourceAmong(contract, f, header);
+      const t = f.type as PrimitiveTypeName;
+      if (src !== undefined && (t === 'int' || t === 'float' || t === 'double' || (decimalParams(t)?.precision ?? 99) <= 15)) readAs.set(src, t === 'float' ? 'FLOAT' : 'DOUBLE');
     }
   }
+  const first = rowSql(contract, fields, header, fast ? 'fast' : 'double', readAs);
+  const reader = csvReader(path, contract, fast ? fast.typeOf : readAs.size > 0 ? (n) => readAs.get(n) : undefined, header);
+  // Failing rows are counted, not written (row-counter.ts).
+  registerRowCounter(engine);
+  const key = randomUUID();
+  const source = `SELECT ${first.values.join(', ')}, ${header.map(quoteIdent).join(', ')} FROM ${reader}`;
+  const good = `SELECT ${fields.map((f, i) => `__v${i} AS ${quoteIdent(f.name)}`).join(', ')} FROM (${source}) WHERE CASE WHEN ${first.fails} THEN ${COUNT_ROW_FUNCTION}(${quoteString(key)}) ELSE true END`;
+  let files: DataFile[];
+  let failed = 0;
+  try {
+    files = await writeDataFiles(engine, io, target, good, { filePrefix });
+  } finally {
+    failed = takeRowCount(key); // taken even when the COPY fails, so no key is kept
+  }
+  const discard = async (): Promise<null> => {
+    await Promise.all(files.map((f) => io.delete(f.file_path)));
+    return null;
+  };
+  if (!fast && (await csvCastRejects(engine)) > 0) return discard();
+  const empty = files.filter((f) => Number(f.record_count) === 0);
+  await Promise.all(empty.map((f) => io.delete(f.file_path)));
+  files = files.filter((f) => Number(f.record_count) > 0);
+  const data = files;
+  const local = await Promise.all(data.map((f) => io.localPath(f.file_path)));
+  const goodSql = data.length > 0 ? `SELECT * FROM read_parquet([${local.map(quoteString).join(', ')}])` : `SELECT ${fields.map((f) => `CAST(NULL AS ${duckdbType(f.type as PrimitiveTypeName)}) AS ${quoteIdent(f.name)}`).join(', ')} WHERE false`;
+  if (first.unique && first.unique.length > 0 && data.length > 0) {
+    const keys = first.unique.map((k) => quoteIdent(fields.find((f) => f.name.toLowerCase() === k.toLowerCase())!.name));
+    const dup = await engine.query(`SELECT 1 FROM (${goodSql}) GROUP BY ${keys.join(', ')} HAVING count(*) > 1 LIMIT 1`);
+    if (dup.rows.length > 0) return discard();
+  }
   const unreadable = await collectCsvRejects(engine, fast ? `'type(' || ${fast.columnRule} || ')'` : undefined);
-  return { data, rowsCurated: data.reduce((n, f) => n + Number(f.record_count), 0), unreadable, missing, goodSql };
+  const result = { data, rowsCurated: data.reduce((n, f) => n + Number(f.record_count), 0), unreadable, missing: first.missing, goodSql, failed: null, rowsFailed: 0 };
+  if (failed === 0) return result;
+
+  // Some rows failed: stage only them, numbered as the staged path numbers records (the reader's
+  // parsed records in file order: row_number() over the scan, a streaming window that keeps the
+  // scan's order), with the staged path's columns (strict: values cast into the staging types and
+  // the text of those that did not cast).
+  const second = rowSql(contract, fields, header, fast ? 'fast' : 'text', readAs);
+  const numbered = `SELECT row_number() OVER () AS __row, * FROM ${csvReader(path, contract, fast?.typeOf, header, false)}`;
+  const failing = `SELECT * EXCLUDE (${fields.map((_, i) => `__v${i}`).join(', ')}) FROM (SELECT *, ${second.values.join(', ')} FROM (${numbered})) WHERE ${second.fails}`;
+  let texts = new Map<string, string>();
+  let staged = failing;
+  if (typing.kind === 'exact') {
+    const strict = strictStageColumns(header, typing.typeOf);
+    texts = strict.texts;
+    if (strict.casts.length > 0) staged = `SELECT __row, ${strict.outs.join(', ')} FROM (SELECT *, ${strict.casts.join(', ')} FROM (${failing}))`;
+  }
+  await engine.run(`CREATE TEMP TABLE ${SRC} AS ${staged}`);
+  const described = await engine.query(`DESCRIBE ${SRC}`);
+  const textNames = new Set(texts.values());
+  const cols = described.rows.map((r) => ({ name: String(r[0]), type: String(r[1]) })).filter((c) => c.name !== '__row' && !textNames.has(c.name));
+  const subset: StagedBatch = { sourceColumns: cols, widening: 'values', rowExpr: '__row', ridExpr: '__row', rawExpr: rawJson(cols, texts), files: [], texts };
+  const count = await engine.query(`SELECT count(*) FROM ${SRC}`);
+  // Safety net: the second pass must find exactly the rows the first one left out.
+  if (Number(count.rows[0]![0]) !== failed) return discard();
+  const schema = target.schema;
+  // Values wider than their column fail the first pass, so drift shows among these rows alone.
+  if (hasDrift(await detectDrift(engine, subset, contract, schema))) return discard();
+  await checkBatch(engine, subset, contract, schema);
+  const passing = await engine.query(`SELECT count(*) FROM ${CHECKED} WHERE __rule IS NULL`);
+  if (Number(passing.rows[0]![0]) !== 0) return discard();
+  return { ...result, failed: subset, rowsFailed: failed };
 }
 
 /**

@@ -56,7 +56,7 @@ async function parquetView(engine: DuckDBEngine, file: string): Promise<{ name: 
  * The source record as a JSON object of its columns, computed only for rows that fail. A column
  * cast while staging shows its text when the cast failed, else its value as DuckDB prints it.
  */
-function rawJson(cols: { name: string }[], texts = new Map<string, string>()): string {
+export function rawJson(cols: { name: string }[], texts = new Map<string, string>()): string {
   const value = (n: string): string => {
     const t = texts.get(n);
     return t === undefined ? quoteIdent(n) : `coalesce(${quoteIdent(t)}, CAST(${quoteIdent(n)} AS VARCHAR))`;
@@ -104,6 +104,24 @@ export type CsvTyping =
 /** Staged column holding the text of source column `i`'s values that did not cast exactly. */
 const textColumn = (i: number): string => `__floe_text_${i}`;
 
+/**
+ * Strict parsing's staged columns: each typed column's text is cast exactly once, in the parsing
+ * pass, so later passes read typed values; text that does not cast is kept beside it (mostly
+ * NULL). `casts` go in an inner projection over the text columns, `outs` over it.
+ */
+export function strictStageColumns(names: string[], exact: (sourceColumn: string) => PrimitiveTypeName | undefined): { casts: string[]; outs: string[]; texts: Map<string, string> } {
+  const texts = new Map<string, string>();
+  const casts: string[] = [];
+  const outs = names.map((n, i) => {
+    const t = exact(n);
+    if (t === undefined) return quoteIdent(n);
+    texts.set(n, textColumn(i));
+    casts.push(`${strictTextCast(quoteIdent(n), t)} AS __floe_v${i}`);
+    return `__floe_v${i} AS ${quoteIdent(n)}, CASE WHEN __floe_v${i} IS NULL THEN ${quoteIdent(n)} END AS ${quoteIdent(textColumn(i))}`;
+  });
+  return { casts, outs, texts };
+}
+
 /** read_csv options from the contract's `source.csv`. */
 function csvOptions(contract: Contract): string[] {
   const o = contract.source.csv;
@@ -124,11 +142,11 @@ const REJECTS_OPTIONS = `store_rejects = true, rejects_table = ${quoteString(REJ
  * options, every column as text (strict) or the given types (fast), lines the reader cannot read
  * stored as rejects for `collectCsvRejects`.
  */
-export function csvReader(path: string, contract: Contract, typeOf?: (sourceColumn: string) => string | undefined, names: string[] = []): string {
+export function csvReader(path: string, contract: Contract, typeOf?: (sourceColumn: string) => string | undefined, names: string[] = [], storeRejects = true): string {
   const columns = typeOf
     ? `auto_detect = false, columns = {${names.map((n) => `${quoteString(n)}: ${quoteString(typeOf(n) ?? 'VARCHAR')}`).join(', ')}}`
     : 'all_varchar = true';
-  return `read_csv(${quoteString(path)}, ${[columns, ...csvOptions(contract), REJECTS_OPTIONS].join(', ')})`;
+  return `read_csv(${quoteString(path)}, ${[columns, ...csvOptions(contract), storeRejects ? REJECTS_OPTIONS : 'ignore_errors = true'].join(', ')})`;
 }
 
 /** After a `csvReader` pass: `__floe_bad` holds one row per line the reader rejected. */
@@ -161,18 +179,10 @@ export async function stageBatch(engine: DuckDBEngine, path: string, format: Raw
       let select = '*';
       const texts = new Map<string, string>();
       if (exact) {
-        // strict parsing: each typed column's text is cast exactly once, in the parsing pass, so
-        // later passes read typed values; text that does not cast is kept beside it (mostly NULL).
         const names = await csvHeader(engine, file, opts);
-        const casts: string[] = [];
-        const outs = names.map((n, i) => {
-          const t = exact(n);
-          if (t === undefined) return quoteIdent(n);
-          texts.set(n, textColumn(i));
-          casts.push(`${strictTextCast(quoteIdent(n), t)} AS __floe_v${i}`);
-          return `__floe_v${i} AS ${quoteIdent(n)}, CASE WHEN __floe_v${i} IS NULL THEN ${quoteIdent(n)} END AS ${quoteIdent(textColumn(i))}`;
-        });
-        if (casts.length > 0) select = `${outs.join(', ')} FROM (SELECT *, ${casts.join(', ')}`;
+        const strict = strictStageColumns(names, exact);
+        for (const [k, v] of strict.texts) texts.set(k, v);
+        if (strict.casts.length > 0) select = `${strict.outs.join(', ')} FROM (SELECT *, ${strict.casts.join(', ')}`;
       }
       if (typing) {
         // fast parsing: DuckDB's reader converts each column itself; values it cannot convert
