@@ -1,16 +1,15 @@
-import { randomUUID } from 'node:crypto';
 import type { DuckDBEngine } from '../engine/duckdb.js';
 import { quoteIdent, quoteString } from '../engine/duckdb.js';
 import { duckdbType } from '../engine/types.js';
 import { writeDataFiles, type WriteTarget } from '../engine/writer.js';
-import { COUNT_ROW_FUNCTION, registerRowCounter, takeRowCount } from '../engine/row-counter.js';
+import { ValidationError } from '../errors.js';
 import type { FileIO } from '../io/file-io.js';
 import type { DataFile } from '../manifest/types.js';
 import { decimalParams, isPrimitive } from '../spec/schema.js';
 import type { NestedField, PrimitiveTypeName, Schema } from '../spec/types.js';
 import type { Contract } from './contract.js';
 import { strictTextCast } from './exact-cast.js';
-import { CHECKED, collectCsvRejects, csvCastRejects, csvReader, rawJson, SRC, strictStageColumns, type CsvTyping, type StagedBatch } from './stage.js';
+import { CHECKED, collectCsvRejects, csvCastRejects, csvReader, dropRejects, rawJson, SRC, strictStageColumns, type CsvTyping, type StagedBatch } from './stage.js';
 import { checkBatch, checkRules, detectDrift, hasDrift, sourceAmong } from './validate.js';
 
 /**
@@ -19,20 +18,23 @@ import { checkBatch, checkRules, detectDrift, hasDrift, sourceAmong } from './va
  * encoded once (the staged path parses into a staging file, then scans it for drift and again to
  * write: about twice the work).
  *
- * Rows that fail a type or row rule (a value that does not cast exactly, a value too wide for its
- * column, a failed check) are left out of that pass and counted. When any were, a second pass
- * over the CSV numbers the records and stages just the failing rows, exactly as the staged path
- * stages them, and runs the staged path's drift detection and checks over them: their rule,
- * reason, row number and raw record are what the staged path gives. Drift among them, a row the
- * checks pass, or a count that differs sends the whole batch to the staged path (written files
- * removed). Lines the CSV reader rejects (malformed, wrong encoding, fast parsing's
- * unconvertible values) are quarantined by line number, as in the staged path. A unique check
- * (also an upsert's keys) is checked after the pass on the written files' key columns: a
- * duplicate key sends the batch to the staged path too (the staged path's unique window counts
- * only rows passing every other rule: the written ones). Batches needing whole-batch knowledge
- * before any row is written take the staged path directly: new source columns (drift), nested
- * columns, `onInvalid: reject`.
+ * The pass is optimistic: the first row failing a type or row rule (a value that does not cast
+ * exactly, a value too wide for its column, a failed check) aborts it through DuckDB's `error()`
+ * and its files are removed. Then a pass over the CSV numbers the records and stages just the
+ * failing rows, exactly as the staged path stages them, and runs the staged path's drift
+ * detection and checks over them (their rule, reason, row number and raw record are the staged
+ * path's); a last pass writes the other rows under the same condition. Drift among the failing
+ * rows, or one the checks pass, sends the whole batch to the staged path. Lines the CSV reader
+ * rejects (malformed, wrong encoding, fast parsing's unconvertible values) are quarantined by
+ * line number, as in the staged path. A unique check (also an upsert's keys) is checked after
+ * the writing pass on the written files' key columns: a duplicate key sends the batch to the
+ * staged path too (its unique window counts only rows passing every other rule: the written
+ * ones). Batches needing whole-batch knowledge before any row is written take the staged path
+ * directly: new source columns (drift), nested columns, `onInvalid: reject`.
  */
+
+/** The text `error()` aborts the optimistic pass with. */
+const ABORT = 'floe single pass: a row fails the contract';
 
 export interface SinglePassResult {
   data: DataFile[];
@@ -127,69 +129,83 @@ export async function curateCsvSinglePass(
       if (src !== undefined && (t === 'int' || t === 'float' || t === 'double' || (decimalParams(t)?.precision ?? 99) <= 15)) readAs.set(src, t === 'float' ? 'FLOAT' : 'DOUBLE');
     }
   }
-  const first = rowSql(contract, fields, header, fast ? 'fast' : 'double', readAs);
-  const reader = csvReader(path, contract, fast ? fast.typeOf : readAs.size > 0 ? (n) => readAs.get(n) : undefined, header);
-  // Failing rows are counted, not written (row-counter.ts).
-  registerRowCounter(engine);
-  const key = randomUUID();
-  const source = `SELECT ${first.values.join(', ')}, ${header.map(quoteIdent).join(', ')} FROM ${reader}`;
-  const good = `SELECT ${fields.map((f, i) => `__v${i} AS ${quoteIdent(f.name)}`).join(', ')} FROM (${source}) WHERE CASE WHEN ${first.fails} THEN ${COUNT_ROW_FUNCTION}(${quoteString(key)}) ELSE true END`;
-  let files: DataFile[];
-  let failed = 0;
-  try {
-    files = await writeDataFiles(engine, io, target, good, { filePrefix });
-  } finally {
-    failed = takeRowCount(key); // taken even when the COPY fails, so no key is kept
-  }
+  const castRule = fast ? `'type(' || ${fast.columnRule} || ')'` : undefined;
+  const written: DataFile[] = [];
   const discard = async (): Promise<null> => {
-    await Promise.all(files.map((f) => io.delete(f.file_path)));
+    await Promise.all(written.map((f) => io.delete(f.file_path)));
     return null;
   };
-  if (!fast && (await csvCastRejects(engine)) > 0) return discard();
-  const empty = files.filter((f) => Number(f.record_count) === 0);
-  await Promise.all(empty.map((f) => io.delete(f.file_path)));
-  files = files.filter((f) => Number(f.record_count) > 0);
-  const data = files;
+  /** Writes the rows `keep` selects; rows failing `fails` abort the COPY when `abort`. */
+  const writePass = async (reading: Reading, abort: boolean): Promise<{ data: DataFile[]; aborted: boolean; sql: ReturnType<typeof rowSql> }> => {
+    const sql = rowSql(contract, fields, header, reading, readAs);
+    const typeOf = reading === 'fast' ? fast?.typeOf : reading === 'double' && readAs.size > 0 ? (n: string) => readAs.get(n) : undefined;
+    const source = `SELECT ${sql.values.join(', ')}, ${header.map(quoteIdent).join(', ')} FROM ${csvReader(path, contract, typeOf, header)}`;
+    const keep = abort ? `CASE WHEN ${sql.fails} THEN error('${ABORT}') ELSE true END` : `NOT (${sql.fails})`;
+    const good = `SELECT ${fields.map((f, i) => `__v${i} AS ${quoteIdent(f.name)}`).join(', ')} FROM (${source}) WHERE ${keep}`;
+    await dropRejects(engine);
+    try {
+      const files = await writeDataFiles(engine, io, target, good, { filePrefix });
+      written.push(...files);
+      const empty = files.filter((f) => Number(f.record_count) === 0);
+      await Promise.all(empty.map((f) => io.delete(f.file_path)));
+      return { data: files.filter((f) => Number(f.record_count) > 0), aborted: false, sql };
+    } catch (e) {
+      if (abort && e instanceof ValidationError && e.message.includes(ABORT)) return { data: [], aborted: true, sql };
+      throw e;
+    }
+  };
+
+  // 1. The optimistic pass: every row valid (strict: numbers read as doubles by the reader).
+  let pass = await writePass(fast ? 'fast' : 'double', true);
+  let subset: StagedBatch | null = null;
+  let rowsFailed = 0;
+  if (pass.aborted || (!fast && (await csvCastRejects(engine)) > 0)) {
+    await discard();
+    written.length = 0;
+    // 2. Some row failed: stage only the failing rows, numbered as the staged path numbers records
+    // (the reader's parsed records in file order: row_number() over the scan, a streaming window
+    // that keeps the scan's order), with the staged path's columns (strict: values cast into the
+    // staging types, and the text of those that did not cast), then check them as it does.
+    const reading: Reading = fast ? 'fast' : 'text';
+    const second = rowSql(contract, fields, header, reading, readAs);
+    const numbered = `SELECT row_number() OVER () AS __row, * FROM ${csvReader(path, contract, fast?.typeOf, header, false)}`;
+    const failing = `SELECT * EXCLUDE (${fields.map((_, i) => `__v${i}`).join(', ')}) FROM (SELECT *, ${second.values.join(', ')} FROM (${numbered})) WHERE ${second.fails}`;
+    let texts = new Map<string, string>();
+    let staged = failing;
+    if (typing.kind === 'exact') {
+      const strict = strictStageColumns(header, typing.typeOf);
+      texts = strict.texts;
+      if (strict.casts.length > 0) staged = `SELECT __row, ${strict.outs.join(', ')} FROM (SELECT *, ${strict.casts.join(', ')} FROM (${failing}))`;
+    }
+    await engine.run(`CREATE TEMP TABLE ${SRC} AS ${staged}`);
+    const described = await engine.query(`DESCRIBE ${SRC}`);
+    const textNames = new Set(texts.values());
+    const cols = described.rows.map((r) => ({ name: String(r[0]), type: String(r[1]) })).filter((c) => c.name !== '__row' && !textNames.has(c.name));
+    subset = { sourceColumns: cols, widening: 'values', rowExpr: '__row', ridExpr: '__row', rawExpr: rawJson(cols, texts), files: [], texts };
+    // Values wider than their column fail, so drift shows among the failing rows alone.
+    if (hasDrift(await detectDrift(engine, subset, contract, target.schema))) return null;
+    await checkBatch(engine, subset, contract, target.schema);
+    const counts = await engine.query(`SELECT count(*), count(*) FILTER (WHERE __rule IS NULL) FROM ${CHECKED}`);
+    // Safety net: each of them fails a rule of the staged path's checks too.
+    if (Number(counts.rows[0]![1]) !== 0) return null;
+    rowsFailed = Number(counts.rows[0]![0]);
+    // 3. The good rows: the same reading and condition as step 2, so the two passes split the
+    // parsed records exactly (the condition is never NULL).
+    pass = await writePass(reading, false);
+  }
+  const data = pass.data;
   const local = await Promise.all(data.map((f) => io.localPath(f.file_path)));
-  const goodSql = data.length > 0 ? `SELECT * FROM read_parquet([${local.map(quoteString).join(', ')}])` : `SELECT ${fields.map((f) => `CAST(NULL AS ${duckdbType(f.type as PrimitiveTypeName)}) AS ${quoteIdent(f.name)}`).join(', ')} WHERE false`;
-  if (first.unique && first.unique.length > 0 && data.length > 0) {
-    const keys = first.unique.map((k) => quoteIdent(fields.find((f) => f.name.toLowerCase() === k.toLowerCase())!.name));
+  const goodSql =
+    data.length > 0
+      ? `SELECT * FROM read_parquet([${local.map(quoteString).join(', ')}])`
+      : `SELECT ${fields.map((f) => `CAST(NULL AS ${duckdbType(f.type as PrimitiveTypeName)}) AS ${quoteIdent(f.name)}`).join(', ')} WHERE false`;
+  if (pass.sql.unique && pass.sql.unique.length > 0 && data.length > 0) {
+    const keys = pass.sql.unique.map((k) => quoteIdent(fields.find((f) => f.name.toLowerCase() === k.toLowerCase())!.name));
     const dup = await engine.query(`SELECT 1 FROM (${goodSql}) GROUP BY ${keys.join(', ')} HAVING count(*) > 1 LIMIT 1`);
     if (dup.rows.length > 0) return discard();
   }
-  const unreadable = await collectCsvRejects(engine, fast ? `'type(' || ${fast.columnRule} || ')'` : undefined);
-  const result = { data, rowsCurated: data.reduce((n, f) => n + Number(f.record_count), 0), unreadable, missing: first.missing, goodSql, failed: null, rowsFailed: 0 };
-  if (failed === 0) return result;
-
-  // Some rows failed: stage only them, numbered as the staged path numbers records (the reader's
-  // parsed records in file order: row_number() over the scan, a streaming window that keeps the
-  // scan's order), with the staged path's columns (strict: values cast into the staging types and
-  // the text of those that did not cast).
-  const second = rowSql(contract, fields, header, fast ? 'fast' : 'text', readAs);
-  const numbered = `SELECT row_number() OVER () AS __row, * FROM ${csvReader(path, contract, fast?.typeOf, header, false)}`;
-  const failing = `SELECT * EXCLUDE (${fields.map((_, i) => `__v${i}`).join(', ')}) FROM (SELECT *, ${second.values.join(', ')} FROM (${numbered})) WHERE ${second.fails}`;
-  let texts = new Map<string, string>();
-  let staged = failing;
-  if (typing.kind === 'exact') {
-    const strict = strictStageColumns(header, typing.typeOf);
-    texts = strict.texts;
-    if (strict.casts.length > 0) staged = `SELECT __row, ${strict.outs.join(', ')} FROM (SELECT *, ${strict.casts.join(', ')} FROM (${failing}))`;
-  }
-  await engine.run(`CREATE TEMP TABLE ${SRC} AS ${staged}`);
-  const described = await engine.query(`DESCRIBE ${SRC}`);
-  const textNames = new Set(texts.values());
-  const cols = described.rows.map((r) => ({ name: String(r[0]), type: String(r[1]) })).filter((c) => c.name !== '__row' && !textNames.has(c.name));
-  const subset: StagedBatch = { sourceColumns: cols, widening: 'values', rowExpr: '__row', ridExpr: '__row', rawExpr: rawJson(cols, texts), files: [], texts };
-  const count = await engine.query(`SELECT count(*) FROM ${SRC}`);
-  // Safety net: the second pass must find exactly the rows the first one left out.
-  if (Number(count.rows[0]![0]) !== failed) return discard();
-  const schema = target.schema;
-  // Values wider than their column fail the first pass, so drift shows among these rows alone.
-  if (hasDrift(await detectDrift(engine, subset, contract, schema))) return discard();
-  await checkBatch(engine, subset, contract, schema);
-  const passing = await engine.query(`SELECT count(*) FROM ${CHECKED} WHERE __rule IS NULL`);
-  if (Number(passing.rows[0]![0]) !== 0) return discard();
-  return { ...result, failed: subset, rowsFailed: failed };
+  const unreadable = await collectCsvRejects(engine, castRule);
+  return { data, rowsCurated: data.reduce((n, f) => n + Number(f.record_count), 0), unreadable, missing: pass.sql.missing, goodSql, failed: subset, rowsFailed };
 }
 
 /**

@@ -157,6 +157,11 @@ export async function collectCsvRejects(engine: DuckDBEngine, castRule = `'malfo
   return Number(r.rows[0]![0]);
 }
 
+/** Drops the reject tables of an earlier `csvReader` pass (a new pass stores its own). */
+export async function dropRejects(engine: DuckDBEngine): Promise<void> {
+  for (const t of [REJECTS, REJECT_SCANS]) await engine.run(`DROP TABLE IF EXISTS ${quoteIdent(t)}`);
+}
+
 /** Values the typed reader could not convert in the last `csvReader` pass. */
 export async function csvCastRejects(engine: DuckDBEngine): Promise<number> {
   const r = await engine.query(`SELECT count(*) FROM ${REJECTS} WHERE error_type = 'CAST'`);

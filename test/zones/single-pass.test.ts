@@ -32,18 +32,14 @@ const contract = (dataset: string, _staged: boolean, parse: 'strict' | 'fast' = 
 
 const CLEAN = `${HEAD}1,1.0,1.230,2.5,12345678901234.5,2026-01-01,a\n2, 7 ,.5,1e-3,-1,2026-02-28,b\n3,1e3,1e2,-0,0.0001,2024-02-29,a\n4,,,,,,\n`;
 
-/**
- * Batches, and whether the single pass curates them (failing rows staged on their own), or the
- * whole batch is staged: strict parsing's reader cannot read a number (it is quarantined with
- * its text), a key appears twice.
- */
+/** Batches, and whether the single pass curates them (failing rows staged on their own) or the whole batch is staged (a key twice). */
 const BATCHES: [string, string, 'single-pass' | 'staged'][] = [
   ['clean', CLEAN, 'single-pass'],
   ['a malformed line', `${CLEAN}5,1\n6,2,3.00,1,1,2026-01-01,b\n`, 'single-pass'],
   ['an int written 1.5', `${CLEAN}5,1.5,1,1,1,2026-01-01,a\n`, 'single-pass'],
   ['a decimal with a digit too many', `${CLEAN}5,1,1.234,1,1,2026-01-01,a\n`, 'single-pass'],
   ['a wide decimal with a digit too many', `${CLEAN}5,1,1,1,1.00001,2026-01-01,a\n`, 'single-pass'],
-  ['text in a decimal', `${CLEAN}5,1,abc,1,1,2026-01-01,a\n`, 'staged'],
+  ['text in a decimal', `${CLEAN}5,1,abc,1,1,2026-01-01,a\n`, 'single-pass'],
   ['NaN in an int', `${CLEAN}5,nan,1,1,1,2026-01-01,a\n`, 'single-pass'],
   ['a bad date', `${CLEAN}5,1,1,1,1,2026-02-30,a\n`, 'single-pass'],
   ['a failed range check', `${CLEAN}5,1,1000.01,1,1,2026-01-01,a\n`, 'single-pass'],
@@ -74,9 +70,7 @@ describe('curation in one pass', () => {
         const bad = (t: string) => q(wh, `SELECT line, row_number, rule, reason, raw_row FROM curated.${t}__quarantine ORDER BY ALL`);
         expect(await bad('one'), label).toEqual(await bad('staged'));
       }
-      // Fast parsing's reader rejects 'abc' itself (quarantined by line in both paths).
-      const expected = BATCHES.map(([label, , path]) => `${label}: ${parse === 'fast' && label === 'text in a decimal' ? 'single-pass' : path}`);
-      expect(paths).toEqual(expected);
+      expect(paths).toEqual(BATCHES.map(([label, , path]) => `${label}: ${path}`));
     });
   }
 
