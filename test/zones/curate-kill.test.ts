@@ -28,14 +28,19 @@ const CONTRACT = {
   checks: [
     { rule: 'range', column: 'amount', min: 0, max: 1000 },
     { rule: 'enum', column: 'status', values: ['new', 'paid'] },
+    { rule: 'unique', columns: ['id'] },
   ],
 };
 
-/** Batches: clean (one pass, nothing quarantined), failing rows (staged), a malformed line (one pass with quarantine). */
+/**
+ * Batches: clean (one pass, nothing quarantined), failing rows (one pass, the failing rows staged
+ * alone), a malformed line (one pass, quarantined by line), a duplicate key (staged whole).
+ */
 const BATCHES = [
   `id,status,amount\n${Array.from({ length: 300 }, (_, i) => `${i},new,${i % 100}.25`).join('\n')}\n`,
   `id,status,amount\n${Array.from({ length: 300 }, (_, i) => `${1000 + i},${i % 7 === 0 ? 'lost' : 'paid'},${i % 11 === 0 ? '1.234' : `${i}.50`}`).join('\n')}\n`,
   `id,status,amount\n${Array.from({ length: 300 }, (_, i) => (i === 150 ? '2000,new' : `${2000 + i},new,1.00`)).join('\n')}\n`,
+  `id,status,amount\n${Array.from({ length: 300 }, (_, i) => `${3000 + (i === 299 ? 0 : i)},paid,2.00`).join('\n')}\n`,
 ];
 
 const curatedRows = (wh: Warehouse) => q(wh, 'SELECT * FROM curated.orders ORDER BY ALL');
@@ -65,16 +70,20 @@ beforeAll(async () => {
   {
     const contract = parseContract(CONTRACT);
     reference = [{ curated: [], quarantine: [] }];
+    const paths: string[] = [];
     for (const [i, body] of BATCHES.entries()) {
       await ingestText(t.wh, 'orders', `b${i}.csv`, body);
       const [r] = await curate(t.wh, contract);
       expect(r!.status).toBe('curated');
+      paths.push(r!.path!);
       reference.push({ curated: await curatedRows(t.wh), quarantine: await quarantineRows(t.wh) });
     }
     // The batches cover both paths and both commits.
+    expect(paths).toEqual(['single-pass', 'single-pass', 'single-pass', 'staged']);
     expect(reference[1]!.quarantine).toHaveLength(0);
     expect(reference[2]!.quarantine.length).toBeGreaterThan(0);
     expect(reference[3]!.quarantine.length).toBeGreaterThan(reference[2]!.quarantine.length);
+    expect(reference[4]!.quarantine.length).toBe(reference[3]!.quarantine.length + 2);
   }
 }, 60_000);
 
@@ -132,7 +141,7 @@ async function checkAfterKill(wh: Warehouse, label: string): Promise<void> {
 }
 
 describe('curate killed with SIGKILL (a batch is processed exactly once)', () => {
-  const steps = ['written@0', 'committed@0', 'written@1', 'quarantine-written@1', 'quarantine-committed@1', 'committed@1', 'quarantine-committed@2', 'committed@2'];
+  const steps = ['written@0', 'committed@0', 'written@1', 'quarantine-written@1', 'quarantine-committed@1', 'committed@1', 'quarantine-committed@2', 'committed@2', 'written@3', 'quarantine-written@3', 'quarantine-committed@3', 'committed@3'];
   for (const at of steps) {
     it(`killed at '${at}': nothing partial is visible and the rerun applies each batch once`, async () => {
       const { wh, dir, contractPath } = await warehouseWithBatches();
@@ -145,13 +154,19 @@ describe('curate killed with SIGKILL (a batch is processed exactly once)', () =>
   }
 
   it('killed at seeded random points: nothing partial is visible and the rerun applies each batch once', async () => {
-    const calibration = await warehouseWithBatches();
-    const full = await runWorker(calibration.dir, calibration.contractPath, '', '');
-    expect(full.err).toBe('');
-    const [, took, statuses] = /done (\d+) (\S+)/.exec(full.out) ?? [];
-    expect(statuses).toBe('curated,curated,curated');
-    await checkAfterKill(calibration.wh, 'undisturbed');
-    const ms = Number(took);
+    // Calibrate: undisturbed runs say how long curation takes in a child process (the first
+    // run is slower with cold caches, so the faster of two).
+    const durations: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      const calibration = await warehouseWithBatches();
+      const full = await runWorker(calibration.dir, calibration.contractPath, '', '');
+      expect(full.err).toBe('');
+      const [, took, statuses] = /done (\d+) (\S+)/.exec(full.out) ?? [];
+      expect(statuses).toBe('curated,curated,curated,curated');
+      durations.push(Number(took));
+      await checkAfterKill(calibration.wh, 'undisturbed');
+    }
+    const ms = Math.min(...durations);
     const outcomes: string[] = [];
     for (const seed of [1, 2, 3, 4, 5]) {
       const { wh, dir, contractPath } = await warehouseWithBatches();
