@@ -44,13 +44,27 @@ export async function zones(): Promise<void> {
     const results: { parse: 'fast' | 'strict'; dirty: boolean; curateMs: number; curateCpuMs: number; ingestMs: number; bytes: number; maxRssKiB: number; path: string; rowsQuarantined: number }[] = [];
     // Clean batches are curated in one pass; the dirty one (a check fails for one row in 5,000)
     // leaves that pass at its first failing row and is staged.
+    // Each variant runs BENCH_ZONE_REPEAT times (default 2) in a fresh warehouse and its faster run
+    // counts, as the baseline's does (the machine may be shared).
+    const repeat = Math.max(1, Number(process.env['BENCH_ZONE_REPEAT'] ?? 2));
     for (const [parse, dirty] of [['fast', false], ['strict', false], ['strict', true]] as const) {
-      const { stdout } = await run(process.execPath, [child, join(dir, `wh-${parse}-${dirty}`), csv, memoryLimit, parse, dirty ? 'dirty' : 'clean'], { maxBuffer: 1 << 20 });
-      const r = JSON.parse(stdout.trim().split('\n').pop()!) as {
-        bytes: number; ingestMs: number; curateMs: number; curateCpuMs: number; rowsIn: number; rowsCurated: number; rowsQuarantined: number; path: string; maxRssKiB: number;
-      };
-      if (r.rowsIn !== rows) throw new Error(`curation read ${r.rowsIn} rows, expected ${rows}`);
-      results.push({ parse, dirty, ...r });
+      for (let i = 0; i < repeat; i++) {
+        const wh = join(dir, `wh-${parse}-${dirty}`);
+        await rm(wh, { recursive: true, force: true });
+        const { stdout } = await run(process.execPath, [child, wh, csv, memoryLimit, parse, dirty ? 'dirty' : 'clean'], { maxBuffer: 1 << 20 });
+        const r = JSON.parse(stdout.trim().split('\n').pop()!) as {
+          bytes: number; ingestMs: number; curateMs: number; curateCpuMs: number; rowsIn: number; rowsCurated: number; rowsQuarantined: number; path: string; maxRssKiB: number;
+        };
+        if (r.rowsIn !== rows) throw new Error(`curation read ${r.rowsIn} rows, expected ${rows}`);
+        const prev = results.find((x) => x.parse === parse && x.dirty === dirty);
+        if (!prev) results.push({ parse, dirty, ...r });
+        else {
+          prev.curateMs = Math.min(prev.curateMs, r.curateMs);
+          prev.curateCpuMs = Math.min(prev.curateCpuMs, r.curateCpuMs);
+          prev.ingestMs = Math.min(prev.ingestMs, r.ingestMs);
+          prev.maxRssKiB = Math.max(prev.maxRssKiB, r.maxRssKiB);
+        }
+      }
     }
     const second = await baseline();
     baseMs = Math.min(baseMs, second.ms);
