@@ -114,6 +114,27 @@ export async function curateCsvSinglePass(
   filePrefix: string,
   typing: CsvTyping,
 ): Promise<SinglePassResult | null> {
+  const written: DataFile[] = [];
+  try {
+    return await singlePass(written, engine, io, path, contract, target, header, filePrefix, typing);
+  } catch (e) {
+    // Files written before a failure are not part of the table: remove them.
+    await Promise.all(written.map((f) => io.delete(f.file_path).catch(() => undefined)));
+    throw e;
+  }
+}
+
+async function singlePass(
+  written: DataFile[],
+  engine: DuckDBEngine,
+  io: FileIO,
+  path: string,
+  contract: Contract,
+  target: WriteTarget,
+  header: string[],
+  filePrefix: string,
+  typing: CsvTyping,
+): Promise<SinglePassResult | null> {
   const fields = target.schema.fields;
   const fast = typing.kind === 'reader' ? typing : undefined;
   // strict: numeric columns whose exact check goes through a double anyway are parsed by the
@@ -130,7 +151,6 @@ export async function curateCsvSinglePass(
     }
   }
   const castRule = fast ? `'type(' || ${fast.columnRule} || ')'` : undefined;
-  const written: DataFile[] = [];
   const discard = async (): Promise<null> => {
     await Promise.all(written.map((f) => io.delete(f.file_path)));
     return null;
