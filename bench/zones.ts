@@ -46,27 +46,45 @@ export async function zones(): Promise<void> {
     let baseCpuMs = first.cpuMs;
     const child = join(dirname(fileURLToPath(import.meta.url)), 'zones-child.js');
     line(`CSV size, MB`, (((await stat(csv)).size) / 1e6).toFixed(0), '');
-    const results: { parse: 'fast' | 'strict'; curateMs: number; curateCpuMs: number; ingestMs: number; bytes: number; maxRssKiB: number }[] = [];
-    for (const parse of ['fast', 'strict'] as const) {
-      const { stdout } = await run(process.execPath, [child, join(dir, `wh-${parse}`), csv, memoryLimit, parse], { maxBuffer: 1 << 20 });
-      const r = JSON.parse(stdout.trim().split('\n').pop()!) as {
-        bytes: number; ingestMs: number; curateMs: number; curateCpuMs: number; rowsIn: number; rowsCurated: number; rowsQuarantined: number; maxRssKiB: number;
-      };
-      if (r.rowsIn !== rows) throw new Error(`curation read ${r.rowsIn} rows, expected ${rows}`);
-      results.push({ parse, ...r });
+    const results: { parse: 'fast' | 'strict'; dirty: boolean; curateMs: number; curateCpuMs: number; ingestMs: number; bytes: number; maxRssKiB: number; path: string; rowsQuarantined: number }[] = [];
+    // Clean batches are curated in one pass; the dirty one (a check fails for one row in 5,000)
+    // leaves that pass at its first failing row and is staged.
+    // Each variant runs BENCH_ZONE_REPEAT times (default 2) in a fresh warehouse and its faster run
+    // counts, as the baseline's does (the machine may be shared).
+    const repeat = Math.max(1, Number(process.env['BENCH_ZONE_REPEAT'] ?? 2));
+    for (const [parse, dirty] of [['fast', false], ['strict', false], ['strict', true]] as const) {
+      for (let i = 0; i < repeat; i++) {
+        const wh = join(dir, `wh-${parse}-${dirty}`);
+        await rm(wh, { recursive: true, force: true });
+        const { stdout } = await run(process.execPath, [child, wh, csv, memoryLimit, parse, dirty ? 'dirty' : 'clean'], { maxBuffer: 1 << 20 });
+        const r = JSON.parse(stdout.trim().split('\n').pop()!) as {
+          bytes: number; ingestMs: number; curateMs: number; curateCpuMs: number; rowsIn: number; rowsCurated: number; rowsQuarantined: number; path: string; maxRssKiB: number;
+        };
+        if (r.rowsIn !== rows) throw new Error(`curation read ${r.rowsIn} rows, expected ${rows}`);
+        const prev = results.find((x) => x.parse === parse && x.dirty === dirty);
+        if (!prev) results.push({ parse, dirty, ...r });
+        else {
+          prev.curateMs = Math.min(prev.curateMs, r.curateMs);
+          prev.curateCpuMs = Math.min(prev.curateCpuMs, r.curateCpuMs);
+          prev.ingestMs = Math.min(prev.ingestMs, r.ingestMs);
+          prev.maxRssKiB = Math.max(prev.maxRssKiB, r.maxRssKiB);
+        }
+      }
     }
     const second = await baseline();
     baseMs = Math.min(baseMs, second.ms);
     baseCpuMs = Math.min(baseCpuMs, second.cpuMs);
     line('rows/s: DuckDB read_csv → COPY TO parquet (baseline)', Math.round(rows / (baseMs / 1000)).toLocaleString('en-US'), '');
-    for (const { parse, ...r } of results) {
+    for (const { parse, dirty, ...r } of results) {
       const baseRate = rows / (baseMs / 1000);
       const rate = rows / (r.curateMs / 1000);
+      const what = dirty ? `${parse} parsing, ${r.rowsQuarantined.toLocaleString('en-US')} rows quarantined (${r.path})` : `${parse} parsing (${r.path})`;
+      const target = dirty ? '' : '>= 0.70x';
       if (parse === 'fast') line('raw ingest (checksum + put-if-absent copy), MB/s', (r.bytes / 1e6 / (r.ingestMs / 1000)).toFixed(0), '');
-      line(`rows/s: floe curate, ${parse} CSV parsing`, Math.round(rate).toLocaleString('en-US'), '');
-      line(`raw → curated throughput floe / baseline, ${parse} parsing`, `${(rate / baseRate).toFixed(2)}x`, '>= 0.70x');
-      line(`  same by process CPU time, ${parse} parsing`, `${(baseCpuMs / r.curateCpuMs).toFixed(2)}x`, '>= 0.70x');
-      line(`peak RSS of ingest + curate, ${parse} parsing, MB`, (r.maxRssKiB / 1024).toFixed(0), '<= 1024 MB');
+      line(`rows/s: floe curate, ${what}`, Math.round(rate).toLocaleString('en-US'), '');
+      line(`raw → curated throughput floe / baseline, ${what}`, `${(rate / baseRate).toFixed(2)}x`, target);
+      line(`  same by process CPU time`, `${(baseCpuMs / r.curateCpuMs).toFixed(2)}x`, target);
+      line(`peak RSS of ingest + curate, MB`, (r.maxRssKiB / 1024).toFixed(0), '<= 1024 MB');
     }
   } finally {
     engine.close();

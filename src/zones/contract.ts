@@ -76,7 +76,7 @@ const contractSchema = z.strictObject({
   checks: z.array(check).default([]),
   /** New source columns / wider source types: evolve the table, or reject the batch. */
   drift: z.enum(['evolve', 'reject']).default('reject'),
-  /** append: add rows; upsert: replace rows with the same keys (equality deletes). */
+  /** append: add rows; upsert: replace rows with the same keys (equality deletes for the keys the table holds). */
   mode: z.enum(['append', 'upsert']).default('append'),
   /** Rows failing a rule (or unreadable lines): quarantine them, or reject the whole batch. */
   onInvalid: z.enum(['quarantine', 'reject']).default('quarantine'),

@@ -6,9 +6,10 @@ import { quoteIdent, quoteString } from '../engine/duckdb.js';
 import { writeDataFiles, type WriteTarget } from '../engine/writer.js';
 import { CommitFailedError, FloeError, NotFoundError, ValidationError } from '../errors.js';
 import { FileContent, type DataFile } from '../manifest/types.js';
+import { scanSql } from '../engine/scan-view.js';
 import { snapshotForRef } from '../spec/metadata.js';
 import { isPrimitive } from '../spec/schema.js';
-import type { PartitionSpec, PrimitiveTypeName, Schema, SortOrder, TableIdentifier } from '../spec/types.js';
+import type { NestedField, PartitionSpec, PrimitiveTypeName, Schema, SortOrder, TableIdentifier } from '../spec/types.js';
 import { MAIN_BRANCH } from '../spec/types.js';
 import { partitionFieldName, transformName } from '../sql/statements.js';
 import type { Table } from '../table/table.js';
@@ -18,6 +19,7 @@ import { strictStageType } from './exact-cast.js';
 import { readIngestLog, type IngestRecord } from './ingest-log.js';
 import { rawObjectPath } from './raw.js';
 import { BAD, CHECKED, csvSourceColumns, dropStaged, SRC, stageBatch, type CsvTyping, type StagedBatch } from './stage.js';
+import { curateCsvSinglePass, singlePassApplies } from './single-pass.js';
 import { checkBatch, describeDrift, detectDrift, evolvedSchema, failedRowsSql, fastParseType, hasDrift, sourceAmong } from './validate.js';
 
 /**
@@ -50,14 +52,28 @@ export interface CurateOptions {
   /** DuckDB memory limit for curation (e.g. `512MB`); DuckDB spills to disk past it. */
   memoryLimit?: string;
   onBatch?: (done: number, total: number, record: IngestRecord) => void;
+  /** false: stage every batch, never curate a CSV batch in one pass (single-pass.ts); default true. */
+  singlePass?: boolean;
+  /** Called as a batch passes each step (the kill-safety tests stop the process there). */
+  onStep?: (step: CurateStep, position: number) => void | Promise<void>;
 }
 
+/**
+ * A batch's steps: its good rows written (not committed), its quarantine rows written, the
+ * quarantine commit, the curated commit (the batch's commit point).
+ */
+export type CurateStep = 'written' | 'quarantine-written' | 'quarantine-committed' | 'committed';
+
 export type BatchStatus = 'curated' | 'rejected' | 'skipped';
+
+/** How a curated batch was read: in one pass from the CSV (single-pass.ts), or staged first (stage.ts). */
+export type BatchPath = 'single-pass' | 'staged';
 
 export interface BatchResult {
   sha256: string;
   position: number;
   status: BatchStatus;
+  path?: BatchPath;
   rowsIn: number;
   rowsCurated: number;
   rowsQuarantined: number;
@@ -188,7 +204,7 @@ export async function curate(wh: Warehouse, contract: Contract, options: CurateO
     options.onBatch?.(k, pending.length, record);
     const t0 = performance.now();
     try {
-      const r = await curateBatch(wh, contract, curated, quarantine, record, position, runId, options.now?.() ?? new Date());
+      const r = await curateBatch(wh, contract, curated, quarantine, record, position, runId, options.now?.() ?? new Date(), options);
       curated = r.curated;
       quarantine = r.quarantine;
       results.push({ ...r.result, ms: performance.now() - t0 });
@@ -218,8 +234,10 @@ async function curateBatch(
   position: number,
   runId: string,
   now: Date,
+  options: CurateOptions,
 ): Promise<{ curated: Table; quarantine: Table; result: Omit<BatchResult, 'ms'> }> {
   let curated = curatedIn;
+  const step = async (s: CurateStep): Promise<void> => options.onStep?.(s, position);
   let quarantine = quarantineIn;
   const engine = wh.engine;
   const rawPath = rawObjectPath({ root: wh.root, io: wh.io }, contract.dataset, record);
@@ -228,12 +246,31 @@ async function curateBatch(
   const fail = (why: string): never => {
     throw new ValidationError(`raw batch ${record.sha256.slice(0, 12)} (${record.source}) rejected: ${why}`);
   };
-  const typing = format === 'csv' ? await csvTyping(wh, local, contract, curated.schema()).catch((e: unknown) => fail(e instanceof Error ? e.message : String(e))) : undefined;
-  const staged = await stageBatch(engine, local, format, contract, typing).catch((e: unknown) => fail(e instanceof Error ? e.message : String(e)));
+  const summary = { 'floe.raw-batch': record.sha256, 'floe.raw-log-position': String(position), 'floe.curate-run': runId };
+  const prefix = `c-${record.sha256.slice(0, 12)}-${Date.now()}`;
+  const header = format === 'csv' ? await csvSourceColumns(engine, local, contract).catch((e: unknown) => fail(e instanceof Error ? e.message : String(e))) : [];
+  const typing = format === 'csv' ? csvTyping(header, contract, curated.schema()) : undefined;
   try {
-    return await afterStaging(staged);
+    if (typing && options.singlePass !== false && singlePassApplies(contract, curated.schema(), header)) {
+      await dropStaged(engine);
+      const one = await curateCsvSinglePass(engine, wh.io, local, contract, targetOf(curated, curated.schema()), header, prefix, typing).catch((e: unknown) =>
+        fail(e instanceof Error ? e.message : String(e)),
+      );
+      if (one) {
+        const notes = one.missing.length > 0 ? `source lacks ${one.missing.join(', ')} (NULL)` : '';
+        const rowsQuarantined = one.rowsFailed + one.unreadable;
+        return await commitBatch(curated.schema(), one.data, one.failed, one.rowsCurated + rowsQuarantined, rowsQuarantined, notes, 'single-pass', one.goodSql);
+      }
+      await dropStaged(engine);
+    }
+    const staged = await stageBatch(engine, local, format, contract, typing).catch((e: unknown) => fail(e instanceof Error ? e.message : String(e)));
+    try {
+      return await afterStaging(staged);
+    } finally {
+      await dropStaged(engine, staged);
+    }
   } finally {
-    await dropStaged(engine, staged);
+    await dropStaged(engine);
   }
 
   async function afterStaging(staged: StagedBatch): Promise<{ curated: Table; quarantine: Table; result: Omit<BatchResult, 'ms'> }> {
@@ -258,44 +295,76 @@ async function curateBatch(
         fail(`${String(sample.rows[0]![1])} invalid row(s) (contract onInvalid: reject); ${sample.rows.map((r) => String(r[0])).join('; ')}`);
       }
     }
-    const summary = { 'floe.raw-batch': record.sha256, 'floe.raw-log-position': String(position), 'floe.curate-run': runId };
-
     // Good rows are written first (not yet committed): their count tells how many rows failed, so
     // the checks run once per pass over the staged rows.
     const good = `SELECT ${schema.fields.map((f) => quoteIdent(f.name)).join(', ')} FROM ${CHECKED} WHERE __rule IS NULL`;
-    const target = targetOf(curated, schema);
-    const prefix = `c-${record.sha256.slice(0, 12)}-${Date.now()}`;
-    const data = parsed > 0 ? await writeDataFiles(engine, wh.io, target, good, { filePrefix: prefix }) : [];
-    const written = [...data];
-    let result: { rowsCurated: number; rowsQuarantined: number };
-    try {
-      const rowsCurated = data.reduce((n, f) => n + Number(f.record_count), 0);
-      const failed = parsed - rowsCurated;
-      const rowsQuarantined = failed + unreadable;
+    const data = parsed > 0 ? await writeDataFiles(engine, wh.io, targetOf(curated, schema), good, { filePrefix: prefix }) : [];
+    const rowsCurated = data.reduce((n, f) => n + Number(f.record_count), 0);
+    const notes = [
+      hasDrift(drift) ? `evolved: ${describeDrift(drift)}` : '',
+      drift.missing.length > 0 ? `source lacks ${drift.missing.join(', ')} (NULL)` : '',
+    ].filter((s) => s !== '');
+    return commitBatch(schema, data, staged, rowsIn, parsed - rowsCurated + unreadable, notes.join('; '), 'staged', good);
+  }
 
+  /**
+   * Commits a batch whose good rows are written (`data`, not yet committed): its quarantine rows
+   * (`failed`: the staged batch's failing rows, or null for only the reader's rejects in
+   * `__floe_bad`), then the curated rows.
+   */
+  async function commitBatch(
+    schema: Schema,
+    data: DataFile[],
+    failed: StagedBatch | null,
+    rowsIn: number,
+    rowsQuarantined: number,
+    message: string,
+    path: BatchPath,
+    goodSql?: string,
+  ): Promise<{ curated: Table; quarantine: Table; result: Omit<BatchResult, 'ms'> }> {
+    const target = targetOf(curated, schema);
+    const written = [...data];
+    try {
+      await step('written');
       // 1. Quarantine rows (skipped when an earlier, interrupted run already committed them).
       if (rowsQuarantined > 0 && positionOf(quarantine, QUARANTINE_POSITION) <= position) {
         const at = now.toISOString();
+        const rows = failed ? `SELECT NULL::BIGINT AS line, __row AS row_number, __rule AS rule, __reason AS reason, __raw AS raw FROM (${failedRowsSql(failed)}) UNION ALL ` : '';
         const q = `SELECT '${record.sha256}' AS raw_sha256, 'raw/${contract.dataset}/${record.object.replace(/'/g, "''")}' AS raw_path, line, row_number, rule, reason, raw AS raw_row,
             '${runId}' AS batch_id, TIMESTAMPTZ '${at}' AS quarantined_at FROM (
-            SELECT NULL::BIGINT AS line, __row AS row_number, __rule AS rule, __reason AS reason, __raw AS raw FROM (${failedRowsSql(staged)})
-            UNION ALL SELECT line, row_number, rule, coalesce(reason, 'unreadable record'), raw FROM ${BAD})`;
+            ${rows}SELECT line, row_number, rule, coalesce(reason, 'unreadable record') AS reason, raw FROM ${BAD})`;
         const files = await writeDataFiles(engine, wh.io, targetOf(quarantine, quarantine.schema()), q, { filePrefix: `q-${record.sha256.slice(0, 12)}-${Date.now()}` });
+        written.push(...files);
+        await step('quarantine-written');
         const tx = quarantine.newTransaction();
         guard(tx, QUARANTINE_POSITION, position, quarantine.name);
         tx.appendFiles(files, { ownsFiles: true, summary }).setProperties({ [QUARANTINE_POSITION]: String(position + 1) });
+        written.length = data.length; // committed (or of unknown outcome): the table owns them
         quarantine = await tx.commit();
+        await step('quarantine-committed');
       }
 
       // 2. Curated rows: the batch's commit point (schema evolution, rows, position in one commit).
+      // An upsert deletes only the keys the table already holds: a batch of new keys is a pure
+      // append, so models reading the table incrementally stay incremental.
+      const replaced = contract.mode === 'upsert' && data.length > 0 ? await replacedKeys(wh, curated, target, goodSql) : undefined;
       const tx = curated.newTransaction();
       guard(tx, CURATED_POSITION, position, curated.name);
+      if (replaced) {
+        // The replaced keys were read from this snapshot: a commit on top of another would miss keys.
+        const read = replaced.snapshotId;
+        tx.apply((base) => {
+          const head = snapshotForRef(base, MAIN_BRANCH)?.['snapshot-id'] ?? null;
+          if (head !== read) throw new CommitFailedError(`${curated.name}: the table changed after the upsert batch read its keys (snapshot ${String(read)} → ${String(head)})`);
+          return { requirements: [], updates: [] };
+        });
+      }
       if (schema !== curated.schema()) tx.updateSchema(() => schema);
       if (data.length > 0) {
-        if (contract.mode === 'upsert') {
-          const deletes = await equalityDeletes(wh, target, good, prefix);
+        if (replaced && replaced.count > 0) {
+          const deletes = await equalityDeletes(wh, target, replaced.sql, prefix);
           written.push(...deletes);
-          tx.overwriteFiles({ add: data, addDeletes: deletes, removes: () => false, ownsFiles: true, operation: 'overwrite', summary });
+          tx.overwriteFiles({ add: data, addDeletes: deletes, removes: () => false, ownsFiles: true, operation: 'overwrite', summary: { ...summary, [REPLACED_KEYS]: String(replaced.count) } });
         } else {
           tx.appendFiles(data, { ownsFiles: true, summary });
         }
@@ -303,27 +372,18 @@ async function curateBatch(
       tx.setProperties({ [CURATED_POSITION]: String(position + 1), [CURATED_AT]: now.toISOString() });
       written.length = 0; // from here the transaction owns the files (and keeps them after an unknown outcome)
       curated = await tx.commit();
-      result = { rowsCurated, rowsQuarantined };
+      await step('committed');
     } catch (e) {
       await Promise.all(written.map((f) => wh.io.delete(f.file_path).catch(() => undefined)));
       throw e;
+    } finally {
+      await engine.run(`DROP TABLE IF EXISTS ${REPLACED}`);
     }
-    const notes = [
-      hasDrift(drift) ? `evolved: ${describeDrift(drift)}` : '',
-      drift.missing.length > 0 ? `source lacks ${drift.missing.join(', ')} (NULL)` : '',
-    ].filter((s) => s !== '');
+    const rowsCurated = data.reduce((n, f) => n + Number(f.record_count), 0);
     return {
       curated,
       quarantine,
-      result: {
-        sha256: record.sha256,
-        position,
-        status: 'curated',
-        rowsIn,
-        ...result,
-        bytes: record.bytes,
-        message: notes.join('; '),
-      },
+      result: { sha256: record.sha256, position, status: 'curated', path, rowsIn, rowsCurated, rowsQuarantined, bytes: record.bytes, message },
     };
   }
 }
@@ -332,8 +392,7 @@ async function curateBatch(
  * Each CSV source column feeding a (non-string) table column is staged typed, in a type wide
  * enough for drift: read by DuckDB's reader (fast parsing) or cast exactly from its text (strict).
  */
-async function csvTyping(wh: Warehouse, local: string, contract: Contract, schema: Schema): Promise<CsvTyping> {
-  const names = await csvSourceColumns(wh.engine, local, contract);
+function csvTyping(names: string[], contract: Contract, schema: Schema): CsvTyping {
   const types = new Map<string, string>();
   const exact = new Map<string, PrimitiveTypeName>();
   const targets = new Map<string, string>();
@@ -347,6 +406,39 @@ async function csvTyping(wh: Warehouse, local: string, contract: Contract, schem
   if (contract.source.csv.parse === 'strict') return { kind: 'exact', typeOf: (n) => exact.get(n) };
   const rule = targets.size > 0 ? `CASE column_name ${[...targets].map(([s, t]) => `WHEN ${quoteString(s)} THEN ${quoteString(t)}`).join(' ')} ELSE column_name END` : 'column_name';
   return { kind: 'reader', typeOf: (n) => types.get(n), columnRule: rule };
+}
+
+/** Summary key of an upsert snapshot: how many of the batch's keys replaced rows. */
+export const REPLACED_KEYS = 'floe.upsert.replaced-keys';
+
+/**
+ * The batch's keys that the curated table's current snapshot already holds (a semi-join of the
+ * good rows' keys with the table's live rows), kept in a temp table; `snapshotId` is the
+ * snapshot read.
+ */
+async function replacedKeys(wh: Warehouse, curated: Table, target: WriteTarget, goodSql: string | undefined): Promise<{ sql: string; count: number; snapshotId: bigint | null }> {
+  if (goodSql === undefined) throw new Error('an upsert batch is curated by the staged path');
+  const snapshotId = curated.currentSnapshot()?.['snapshot-id'] ?? null;
+  const keys = keyFieldsOf(target.schema).map((f) => quoteIdent(f.name));
+  const plan = await curated.planScan();
+  const current = await scanSql(plan.schema, plan.tasks, curated.context.io, (p) => p, {
+    specs: curated.metadata['partition-specs'],
+    schemas: curated.metadata.schemas,
+    engine: wh.engine,
+  });
+  await wh.engine.run(
+    `CREATE OR REPLACE TEMP TABLE ${REPLACED} AS SELECT ${keys.map((k) => `g.${k}`).join(', ')} FROM (SELECT ${keys.join(', ')} FROM (${goodSql})) AS g
+       SEMI JOIN (SELECT ${keys.join(', ')} FROM (${current})) AS c ON ${keys.map((k) => `g.${k} = c.${k}`).join(' AND ')}`,
+  );
+  const r = await wh.engine.query(`SELECT count(*) FROM ${REPLACED}`);
+  return { sql: `SELECT * FROM ${REPLACED}`, count: Number(r.rows[0]![0]), snapshotId };
+}
+
+const REPLACED = '__floe_replaced_keys';
+
+function keyFieldsOf(schema: Schema): NestedField[] {
+  const ids = schema['identifier-field-ids'] ?? [];
+  return ids.map((id) => schema.fields.find((f) => f.id === id)!);
 }
 
 /**

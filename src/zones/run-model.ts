@@ -16,6 +16,8 @@ export const SUMMARY_MODEL = 'floe.model';
 export const SUMMARY_MODE = 'floe.run.mode';
 /** `floe.source.<ns.t>` = the snapshot id of the source the run read up to. */
 export const SUMMARY_SOURCE_PREFIX = 'floe.source.';
+/** `floe.source-from.<ns.t>` = the snapshot id an incremental run read from (exclusive): with `floe.source.*`, the range read. */
+export const SUMMARY_SOURCE_FROM_PREFIX = 'floe.source-from.';
 
 /** What the last published run of a model consumed, read from its target's `main` ancestry. */
 export function lastLineage(metadata: TableMetadata): { runId: string; snapshotId: bigint; sources: Map<string, bigint> } | undefined {
@@ -148,6 +150,7 @@ export async function runModel(wh: Warehouse, model: Model, ctx: ModelRunContext
     // Write: every commit of this session lands on the branch and carries the lineage.
     const summary: Record<string, string> = { [SUMMARY_RUN_ID]: ctx.runId, [SUMMARY_MODEL]: model.name, [SUMMARY_MODE]: record.mode };
     for (const [label, id] of Object.entries(record.sources)) summary[`${SUMMARY_SOURCE_PREFIX}${label}`] = id;
+    for (const [label, id] of Object.entries(record.sourcesFrom ?? {})) summary[`${SUMMARY_SOURCE_FROM_PREFIX}${label}`] = id;
     session.settings.set('floe.branch', branch);
     for (const [k, v] of Object.entries(summary)) session.settings.set(`${SUMMARY_SETTING_PREFIX}${k}`, v);
     const result = await write(session, model, record.mode, targetSql, wrapped);

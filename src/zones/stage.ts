@@ -56,7 +56,7 @@ async function parquetView(engine: DuckDBEngine, file: string): Promise<{ name: 
  * The source record as a JSON object of its columns, computed only for rows that fail. A column
  * cast while staging shows its text when the cast failed, else its value as DuckDB prints it.
  */
-function rawJson(cols: { name: string }[], texts = new Map<string, string>()): string {
+export function rawJson(cols: { name: string }[], texts = new Map<string, string>()): string {
   const value = (n: string): string => {
     const t = texts.get(n);
     return t === undefined ? quoteIdent(n) : `coalesce(${quoteIdent(t)}, CAST(${quoteIdent(n)} AS VARCHAR))`;
@@ -104,42 +104,90 @@ export type CsvTyping =
 /** Staged column holding the text of source column `i`'s values that did not cast exactly. */
 const textColumn = (i: number): string => `__floe_text_${i}`;
 
+/**
+ * Strict parsing's staged columns: each typed column's text is cast exactly once, in the parsing
+ * pass, so later passes read typed values; text that does not cast is kept beside it (mostly
+ * NULL). `casts` go in an inner projection over the text columns, `outs` over it.
+ */
+export function strictStageColumns(names: string[], exact: (sourceColumn: string) => PrimitiveTypeName | undefined): { casts: string[]; outs: string[]; texts: Map<string, string> } {
+  const texts = new Map<string, string>();
+  const casts: string[] = [];
+  const outs = names.map((n, i) => {
+    const t = exact(n);
+    if (t === undefined) return quoteIdent(n);
+    texts.set(n, textColumn(i));
+    casts.push(`${strictTextCast(quoteIdent(n), t)} AS __floe_v${i}`);
+    return `__floe_v${i} AS ${quoteIdent(n)}, CASE WHEN __floe_v${i} IS NULL THEN ${quoteIdent(n)} END AS ${quoteIdent(textColumn(i))}`;
+  });
+  return { casts, outs, texts };
+}
+
+/** read_csv options from the contract's `source.csv`. */
+function csvOptions(contract: Contract): string[] {
+  const o = contract.source.csv;
+  return [
+    `header = ${o.header}`,
+    `delim = ${quoteString(o.delimiter)}`,
+    `quote = ${quoteString(o.quote)}`,
+    ...(o.escape !== undefined ? [`escape = ${quoteString(o.escape)}`] : []),
+    ...(o.null !== undefined ? [`nullstr = ${quoteString(o.null)}`] : []),
+    `encoding = ${quoteString(o.encoding)}`,
+  ];
+}
+
+const REJECTS_OPTIONS = `store_rejects = true, rejects_table = ${quoteString(REJECTS)}, rejects_scan = ${quoteString(REJECT_SCANS)}`;
+
+/**
+ * The single-pass reader (single-pass.ts): `read_csv` of one raw CSV object with the contract's
+ * options, every column as text (strict) or the given types (fast), lines the reader cannot read
+ * stored as rejects for `collectCsvRejects`.
+ */
+export function csvReader(path: string, contract: Contract, typeOf?: (sourceColumn: string) => string | undefined, names: string[] = [], storeRejects = true): string {
+  const columns = typeOf
+    ? `auto_detect = false, columns = {${names.map((n) => `${quoteString(n)}: ${quoteString(typeOf(n) ?? 'VARCHAR')}`).join(', ')}}`
+    : 'all_varchar = true';
+  return `read_csv(${quoteString(path)}, ${[columns, ...csvOptions(contract), storeRejects ? REJECTS_OPTIONS : 'ignore_errors = true'].join(', ')})`;
+}
+
+/** After a `csvReader` pass: `__floe_bad` holds one row per line the reader rejected. */
+export async function collectCsvRejects(engine: DuckDBEngine, castRule = `'malformed'`): Promise<number> {
+  await engine.run(`CREATE TEMP TABLE ${BAD} (line BIGINT, row_number BIGINT, rule VARCHAR, reason VARCHAR, raw VARCHAR)`);
+  await engine.run(`INSERT INTO ${BAD} ${rejectedLines(castRule)}`);
+  const r = await engine.query(`SELECT count(*) FROM ${BAD}`);
+  return Number(r.rows[0]![0]);
+}
+
+/** Drops the reject tables of an earlier `csvReader` pass (a new pass stores its own). */
+export async function dropRejects(engine: DuckDBEngine): Promise<void> {
+  for (const t of [REJECTS, REJECT_SCANS]) await engine.run(`DROP TABLE IF EXISTS ${quoteIdent(t)}`);
+}
+
+/** Values the typed reader could not convert in the last `csvReader` pass. */
+export async function csvCastRejects(engine: DuckDBEngine): Promise<number> {
+  const r = await engine.query(`SELECT count(*) FROM ${REJECTS} WHERE error_type = 'CAST'`);
+  return Number(r.rows[0]![0]);
+}
+
 export async function stageBatch(engine: DuckDBEngine, path: string, format: RawFormat, contract: Contract, csvTyping?: CsvTyping): Promise<StagedBatch> {
   const typing = csvTyping?.kind === 'reader' ? csvTyping.typeOf : undefined;
   const exact = csvTyping?.kind === 'exact' ? csvTyping.typeOf : undefined;
   const columnRule = csvTyping?.kind === 'reader' ? csvTyping.columnRule : 'column_name';
   await dropStaged(engine);
   const file = quoteString(path);
-  const rejectsOpts = `store_rejects = true, rejects_table = ${quoteString(REJECTS)}, rejects_scan = ${quoteString(REJECT_SCANS)}`;
+  const rejectsOpts = REJECTS_OPTIONS;
   await engine.run(`CREATE TEMP TABLE ${BAD} (line BIGINT, row_number BIGINT, rule VARCHAR, reason VARCHAR, raw VARCHAR)`);
   switch (format) {
     case 'csv': {
-      const o = contract.source.csv;
-      const opts = [
-        `header = ${o.header}`,
-        `delim = ${quoteString(o.delimiter)}`,
-        `quote = ${quoteString(o.quote)}`,
-        ...(o.escape !== undefined ? [`escape = ${quoteString(o.escape)}`] : []),
-        ...(o.null !== undefined ? [`nullstr = ${quoteString(o.null)}`] : []),
-        `encoding = ${quoteString(o.encoding)}`,
-      ];
+      const opts = csvOptions(contract);
       let columns = 'all_varchar = true';
       let castRule = `'malformed'`;
       let select = '*';
       const texts = new Map<string, string>();
       if (exact) {
-        // strict parsing: each typed column's text is cast exactly once, in the parsing pass, so
-        // later passes read typed values; text that does not cast is kept beside it (mostly NULL).
         const names = await csvHeader(engine, file, opts);
-        const casts: string[] = [];
-        const outs = names.map((n, i) => {
-          const t = exact(n);
-          if (t === undefined) return quoteIdent(n);
-          texts.set(n, textColumn(i));
-          casts.push(`${strictTextCast(quoteIdent(n), t)} AS __floe_v${i}`);
-          return `__floe_v${i} AS ${quoteIdent(n)}, CASE WHEN __floe_v${i} IS NULL THEN ${quoteIdent(n)} END AS ${quoteIdent(textColumn(i))}`;
-        });
-        if (casts.length > 0) select = `${outs.join(', ')} FROM (SELECT *, ${casts.join(', ')}`;
+        const strict = strictStageColumns(names, exact);
+        for (const [k, v] of strict.texts) texts.set(k, v);
+        if (strict.casts.length > 0) select = `${strict.outs.join(', ')} FROM (SELECT *, ${strict.casts.join(', ')}`;
       }
       if (typing) {
         // fast parsing: DuckDB's reader converts each column itself; values it cannot convert
@@ -226,12 +274,5 @@ async function csvHeader(engine: DuckDBEngine, file: string, opts: string[]): Pr
 
 /** Header names of a raw CSV object, for choosing the types fast parsing reads it with. */
 export async function csvSourceColumns(engine: DuckDBEngine, path: string, contract: Contract): Promise<string[]> {
-  const o = contract.source.csv;
-  return csvHeader(engine, quoteString(path), [
-    `header = ${o.header}`,
-    `delim = ${quoteString(o.delimiter)}`,
-    `quote = ${quoteString(o.quote)}`,
-    ...(o.escape !== undefined ? [`escape = ${quoteString(o.escape)}`] : []),
-    `encoding = ${quoteString(o.encoding)}`,
-  ]);
+  return csvHeader(engine, quoteString(path), csvOptions(contract));
 }

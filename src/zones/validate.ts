@@ -221,7 +221,7 @@ export async function checkBatch(engine: DuckDBEngine, staged: StagedBatch, cont
     const value = text === undefined ? typed : `CASE WHEN ${quoteIdent(text)} IS NULL THEN ${typed} ELSE ${strictTextCast(quoteIdent(text), f.type as PrimitiveTypeName)} END`;
     return `${quoteIdent(src)} AS __s${i}, ${text === undefined ? 'CAST(NULL AS VARCHAR)' : quoteIdent(text)} AS __t${i}, ${value} AS __v${i}`;
   });
-  const rules: { rule: string; when: string; reason: string }[] = [];
+  const rules: RowRule[] = [];
   fields.forEach((f, i) => {
     rules.push({
       rule: `type(${f.name})`,
@@ -229,8 +229,47 @@ export async function checkBatch(engine: DuckDBEngine, staged: StagedBatch, cont
       reason: `${lit(`column '${f.name}': `)} || ${shownValue(`coalesce(__t${i}, CAST(__s${i} AS VARCHAR))`)} || ${lit(` is not a valid ${typeToString(f.type)}`)}`,
     });
   });
-  fields.forEach((f, i) => {
-    if (f.required) rules.push({ rule: `not_null(${f.name})`, when: `__v${i} IS NULL`, reason: lit(`column '${f.name}' is required but empty`) });
+  const contractRules = checkRules(contract, fields, v);
+  rules.push(...contractRules.rules);
+  const unique = contractRules.unique;
+  const ruleCase = rules.length > 0 ? `CASE ${rules.map((r) => `WHEN ${r.when} THEN ${lit(r.rule)}`).join(' ')} END` : 'CAST(NULL AS VARCHAR)';
+  const reasonCase = rules.length > 0 ? `CASE ${rules.map((r) => `WHEN ${r.when} THEN ${r.reason}`).join(' ')} END` : 'CAST(NULL AS VARCHAR)';
+  const level1 = `SELECT ${staged.rowExpr} AS __row, ${staged.ridExpr} AS __rid, ${l1.join(', ')} FROM ${SRC}`;
+  const level2 = `SELECT *, ${ruleCase} AS __rule0, ${reasonCase} AS __reason0 FROM (${level1})`;
+  let level3 = `SELECT *, __rule0 AS __rule, __reason0 AS __reason FROM (${level2})`;
+  if (unique && unique.length > 0) {
+    const keys = unique.map(v);
+    const dup = `(__rule0 IS NULL AND count(*) FILTER (WHERE __rule0 IS NULL) OVER (PARTITION BY ${keys.join(', ')}) > 1)`;
+    const label = `unique(${unique.join(', ')})`;
+    const keyText = `concat_ws(', ', ${keys.map((k) => `CAST(${k} AS VARCHAR)`).join(', ')})`;
+    level3 = `SELECT *, CASE WHEN ${dup} THEN ${lit(label)} ELSE __rule0 END AS __rule,
+      CASE WHEN ${dup} THEN ${lit(`key (${unique.join(', ')}) = (`)} || ${keyText} || ') appears ' || count(*) FILTER (WHERE __rule0 IS NULL) OVER (PARTITION BY ${keys.join(', ')}) || ' times in the batch' ELSE __reason0 END AS __reason
+      FROM (${level2})`;
+  }
+  const out = fields.map((f, i) => `__v${i} AS ${quoteIdent(f.name)}`);
+  // A view evaluates the casts and checks again in each pass (cheap next to copying every row);
+  // the unique check's window is computed once into a table instead.
+  const kind = unique && unique.length > 0 ? 'TABLE' : 'VIEW';
+  await engine.run(`CREATE TEMP ${kind} ${CHECKED} AS SELECT ${out.join(', ')}, __row, __rid, __rule, __reason FROM (${level3})`);
+}
+
+/** A rule a checked row can fail: its name, the SQL condition under which it fails, the reason text. */
+export interface RowRule {
+  rule: string;
+  when: string;
+  reason: string;
+}
+
+/**
+ * The contract's row rules after the type rules, over the column values `v(name)`: not_null for
+ * required columns, then the contract's checks in order; `unique` is the column list of a unique
+ * check (over the whole batch), or null.
+ */
+export function checkRules(contract: Contract, fields: NestedField[], v: (name: string) => string): { rules: RowRule[]; unique: string[] | null } {
+  const idx = new Map<string, number>(fields.map((f, i) => [f.name.toLowerCase(), i]));
+  const rules: RowRule[] = [];
+  fields.forEach((f) => {
+    if (f.required) rules.push({ rule: `not_null(${f.name})`, when: `${v(f.name)} IS NULL`, reason: lit(`column '${f.name}' is required but empty`) });
   });
   let unique: string[] | null = contract.mode === 'upsert' ? contract.keys : null;
   for (const c of contract.checks) {
@@ -272,25 +311,7 @@ export async function checkBatch(engine: DuckDBEngine, staged: StagedBatch, cont
       }
     }
   }
-  const ruleCase = rules.length > 0 ? `CASE ${rules.map((r) => `WHEN ${r.when} THEN ${lit(r.rule)}`).join(' ')} END` : 'CAST(NULL AS VARCHAR)';
-  const reasonCase = rules.length > 0 ? `CASE ${rules.map((r) => `WHEN ${r.when} THEN ${r.reason}`).join(' ')} END` : 'CAST(NULL AS VARCHAR)';
-  const level1 = `SELECT ${staged.rowExpr} AS __row, ${staged.ridExpr} AS __rid, ${l1.join(', ')} FROM ${SRC}`;
-  const level2 = `SELECT *, ${ruleCase} AS __rule0, ${reasonCase} AS __reason0 FROM (${level1})`;
-  let level3 = `SELECT *, __rule0 AS __rule, __reason0 AS __reason FROM (${level2})`;
-  if (unique && unique.length > 0) {
-    const keys = unique.map(v);
-    const dup = `(__rule0 IS NULL AND count(*) FILTER (WHERE __rule0 IS NULL) OVER (PARTITION BY ${keys.join(', ')}) > 1)`;
-    const label = `unique(${unique.join(', ')})`;
-    const keyText = `concat_ws(', ', ${keys.map((k) => `CAST(${k} AS VARCHAR)`).join(', ')})`;
-    level3 = `SELECT *, CASE WHEN ${dup} THEN ${lit(label)} ELSE __rule0 END AS __rule,
-      CASE WHEN ${dup} THEN ${lit(`key (${unique.join(', ')}) = (`)} || ${keyText} || ') appears ' || count(*) FILTER (WHERE __rule0 IS NULL) OVER (PARTITION BY ${keys.join(', ')}) || ' times in the batch' ELSE __reason0 END AS __reason
-      FROM (${level2})`;
-  }
-  const out = fields.map((f, i) => `__v${i} AS ${quoteIdent(f.name)}`);
-  // A view evaluates the casts and checks again in each pass (cheap next to copying every row);
-  // the unique check's window is computed once into a table instead.
-  const kind = unique && unique.length > 0 ? 'TABLE' : 'VIEW';
-  await engine.run(`CREATE TEMP ${kind} ${CHECKED} AS SELECT ${out.join(', ')}, __row, __rid, __rule, __reason FROM (${level3})`);
+  return { rules, unique };
 }
 
 /** Failing rows with their source record as text (joined back to the staged rows by rowid). */
