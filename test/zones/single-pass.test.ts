@@ -54,7 +54,7 @@ describe('curation in one pass', () => {
     it(`${parse} parsing: curates each batch as the staged path does, failing rows and all`, async () => {
       const { wh } = ctx;
       const paths: string[] = [];
-      for (const [label, body, onePass] of BATCHES) {
+      for (const [label, body] of BATCHES) {
         await ingestText(wh, 'one', `${label}.csv`, body);
         await ingestText(wh, 'staged', `${label}.csv`, body);
         const [a] = await curate(wh, contract('one', false, parse));
