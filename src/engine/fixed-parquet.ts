@@ -3,8 +3,8 @@ import { gzipSync } from 'node:zlib';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetRead, type FileMetaData, type SchemaElement } from 'hyparquet';
 import { ParquetWriter, fileWriter, type SchemaElement as WriterSchemaElement } from 'hyparquet-writer';
 import { UnsupportedError, ValidationError } from '../errors.js';
-import { fixedLength, isPrimitive } from '../spec/schema.js';
-import type { IcebergType, StructType } from '../spec/types.js';
+import { fixedLength, primitiveLeaves } from '../spec/schema.js';
+import type { StructType } from '../spec/types.js';
 import { decimalFromBytes } from '../spec/values.js';
 import type { DuckDBEngine } from './duckdb.js';
 import { quoteString } from './duckdb.js';
@@ -27,30 +27,10 @@ interface FixedColumn {
 /** Field id → fixed column, for every fixed(L) in the type at any depth. */
 export function fixedColumns(schema: StructType): Map<number, FixedColumn> {
   const out = new Map<number, FixedColumn>();
-  const walk = (id: number, name: string, t: IcebergType): void => {
-    if (isPrimitive(t)) {
-      const length = fixedLength(t);
-      if (length !== null) out.set(id, { length, name });
-      return;
-    }
-    switch (t.type) {
-      case 'struct':
-        for (const f of t.fields) walk(f.id, name === '' ? f.name : `${name}.${f.name}`, f.type);
-        return;
-      case 'list':
-        walk(t['element-id'], `${name}.element`, t.element);
-        return;
-      case 'map':
-        walk(t['key-id'], `${name}.key`, t.key);
-        walk(t['value-id'], `${name}.value`, t.value);
-        return;
-      default: {
-        const never: never = t;
-        throw new Error(`unknown type ${String(never)}`);
-      }
-    }
-  };
-  for (const f of schema.fields) walk(f.id, f.name, f.type);
+  for (const leaf of primitiveLeaves(schema)) {
+    const length = fixedLength(leaf.type);
+    if (length !== null) out.set(leaf.id, { length, name: leaf.name });
+  }
   return out;
 }
 

@@ -105,6 +105,42 @@ export function parseSchema(json: unknown): Schema {
 }
 
 /** Every field id in a type, depth first (struct fields, list elements, map keys and values). */
+/** A primitive leaf of a schema with its full dotted name (list elements `a.element`, maps `m.key`/`m.value`). */
+export interface PrimitiveLeaf {
+  id: number;
+  name: string;
+  type: PrimitiveTypeName;
+}
+
+/** Every primitive leaf of `schema`, depth first in field order. */
+export function primitiveLeaves(schema: StructType): PrimitiveLeaf[] {
+  const out: PrimitiveLeaf[] = [];
+  const walk = (id: number, name: string, t: IcebergType): void => {
+    if (isPrimitive(t)) {
+      out.push({ id, name, type: t });
+      return;
+    }
+    switch (t.type) {
+      case 'struct':
+        for (const f of t.fields) walk(f.id, name === '' ? f.name : `${name}.${f.name}`, f.type);
+        return;
+      case 'list':
+        walk(t['element-id'], `${name}.element`, t.element);
+        return;
+      case 'map':
+        walk(t['key-id'], `${name}.key`, t.key);
+        walk(t['value-id'], `${name}.value`, t.value);
+        return;
+      default: {
+        const never: never = t;
+        throw new Error(`unknown type ${String(never)}`);
+      }
+    }
+  };
+  for (const f of schema.fields) walk(f.id, f.name, f.type);
+  return out;
+}
+
 export function allFieldIds(t: IcebergType): number[] {
   const out: number[] = [];
   visit(t, (id) => out.push(id));

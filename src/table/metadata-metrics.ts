@@ -2,45 +2,16 @@ import { quoteIdent } from '../engine/duckdb.js';
 import type { Cell, StructCell } from '../engine/materialize.js';
 import { duckdbType } from '../engine/types.js';
 import type { DataFile } from '../manifest/types.js';
-import { isPrimitive } from '../spec/schema.js';
-import type { IcebergType, PrimitiveTypeName, Schema } from '../spec/types.js';
+import { primitiveLeaves, type PrimitiveLeaf } from '../spec/schema.js';
+import type { PrimitiveTypeName, Schema } from '../spec/types.js';
 import { compareValues, fromBinary, type Value } from '../spec/values.js';
 import { valueCell } from './metadata-values.js';
 
-/** A primitive column of the schema with its full dotted name (list elements `a.element`, maps `m.key`/`m.value`). */
-export interface LeafColumn {
-  id: number;
-  name: string;
-  type: PrimitiveTypeName;
-}
+export type LeafColumn = PrimitiveLeaf;
 
 /** Every primitive leaf of the schema, sorted by full name (as Iceberg's `readable_metrics`). */
 export function leafColumns(schema: Schema): LeafColumn[] {
-  const out: LeafColumn[] = [];
-  const walk = (id: number, name: string, t: IcebergType): void => {
-    if (isPrimitive(t)) {
-      out.push({ id, name, type: t });
-      return;
-    }
-    switch (t.type) {
-      case 'struct':
-        for (const f of t.fields) walk(f.id, name === '' ? f.name : `${name}.${f.name}`, f.type);
-        return;
-      case 'list':
-        walk(t['element-id'], `${name}.element`, t.element);
-        return;
-      case 'map':
-        walk(t['key-id'], `${name}.key`, t.key);
-        walk(t['value-id'], `${name}.value`, t.value);
-        return;
-      default: {
-        const never: never = t;
-        throw new Error(`unknown type ${String(never)}`);
-      }
-    }
-  };
-  for (const f of schema.fields) walk(f.id, f.name, f.type);
-  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return primitiveLeaves(schema).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 /** A bound in the spec's binary single-value form (appendix D) decoded to the column's type; null when undecodable. */
