@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Warehouse } from '../../src/index.js';
 import { rewriteDataFiles } from '../../src/table/rewrite-data.js';
 import { q, tempWarehouse } from '../helpers/warehouse.js';
 import { requireBuiltDist } from '../helpers/dist.js';
+import { delayFor, runWorker, type WorkerExit } from '../helpers/kill.js';
 
 const worker = resolve(__dirname, 'compact-worker.mjs');
 
@@ -18,24 +18,8 @@ beforeAll(async () => {
 });
 afterAll(async () => dispose());
 
-function runWorker(name: string, killAt: string, killAfterMs: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [worker, dir, name, killAt, killAfterMs], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
-    child.on('error', fail);
-    child.on('close', (code, signal) => done({ code, signal, out, err }));
-  });
-}
-
-/** A deterministic pseudo-random delay per seed (mulberry32). */
-function delayFor(seed: number, maxMs: number): number {
-  let a = seed + 0x6d2b79f5;
-  a = Math.imul(a ^ (a >>> 15), a | 1);
-  a ^= a + Math.imul(a ^ (a >>> 7), a | 61);
-  return Math.floor((((a ^ (a >>> 14)) >>> 0) / 4294967296) * maxMs);
+function work(name: string, killAt: string, killAfterMs: string): Promise<WorkerExit> {
+  return runWorker(worker, [dir, name, killAt, killAfterMs]);
 }
 
 let n = 0;
@@ -61,7 +45,7 @@ describe('compaction killed with SIGKILL (kill safety)', () => {
     it(`leaves a readable table with the same rows when killed at step '${step}'`, async () => {
       const { name, rows } = await prepare();
       const before = (await wh.loadTable(name)).snapshots().length;
-      const r = await runWorker(name, step, '');
+      const r = await work(name, step, '');
       expect(r.err).toBe('');
       expect(r.signal).toBe('SIGKILL');
       const after = (await wh.loadTable(name)).snapshots().length;
@@ -77,7 +61,7 @@ describe('compaction killed with SIGKILL (kill safety)', () => {
     const durations: number[] = [];
     for (let i = 0; i < 2; i++) {
       const calibration = await prepare();
-      const full = await runWorker(calibration.name, '', '');
+      const full = await work(calibration.name, '', '');
       expect(full.err).toBe('');
       expect(full.code).toBe(0);
       const [, took, rewritten] = /done (\d+) (\d+)/.exec(full.out) ?? [];
@@ -89,7 +73,7 @@ describe('compaction killed with SIGKILL (kill safety)', () => {
     const outcomes: string[] = [];
     for (const seed of [1, 2, 3]) {
       const { name, rows } = await prepare();
-      const r = await runWorker(name, '', String(delayFor(seed, Math.ceil(ms * 0.9))));
+      const r = await work(name, '', String(delayFor(seed, Math.ceil(ms * 0.9))));
       expect(r.err, `seed ${seed}`).toBe('');
       const reached = r.out.trim().split('\n').pop() ?? '(before start)';
       outcomes.push(r.signal === 'SIGKILL' ? `killed after '${reached}'` : r.code === 0 ? 'finished' : `exit ${r.code}`);

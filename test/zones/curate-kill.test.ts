@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -6,6 +5,7 @@ import type { Warehouse } from '../../src/index.js';
 import { parseContract } from '../../src/zones/contract.js';
 import { CURATED_POSITION, QUARANTINE_POSITION, curate, curatedId, positionOf, quarantineId } from '../../src/zones/curate.js';
 import { requireBuiltDist } from '../helpers/dist.js';
+import { delayFor, runWorker, type WorkerExit } from '../helpers/kill.js';
 import { q, tempWarehouse } from '../helpers/warehouse.js';
 import { ingestText } from './helpers.js';
 
@@ -87,24 +87,8 @@ beforeAll(async () => {
   }
 }, 60_000);
 
-function runWorker(dir: string, contractPath: string, killAt: string, killAfterMs: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [worker, dir, contractPath, killAt, killAfterMs], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
-    child.on('error', fail);
-    child.on('close', (code, signal) => done({ code, signal, out, err }));
-  });
-}
-
-/** A deterministic pseudo-random delay per seed (mulberry32). */
-function delayFor(seed: number, maxMs: number): number {
-  let a = seed + 0x6d2b79f5;
-  a = Math.imul(a ^ (a >>> 15), a | 1);
-  a ^= a + Math.imul(a ^ (a >>> 7), a | 61);
-  return Math.floor((((a ^ (a >>> 14)) >>> 0) / 4294967296) * maxMs);
+function work(dir: string, contractPath: string, killAt: string, killAfterMs: string): Promise<WorkerExit> {
+  return runWorker(worker, [dir, contractPath, killAt, killAfterMs]);
 }
 
 /**
@@ -145,7 +129,7 @@ describe('curate killed with SIGKILL (a batch is processed exactly once)', () =>
   for (const at of steps) {
     it(`killed at '${at}': nothing partial is visible and the rerun applies each batch once`, async () => {
       const { wh, dir, contractPath } = await warehouseWithBatches();
-      const r = await runWorker(dir, contractPath, at, '');
+      const r = await work(dir, contractPath, at, '');
       expect(r.err).toBe('');
       expect(r.signal, r.out).toBe('SIGKILL');
       expect(r.out.trim().split('\n').pop()).toBe(at);
@@ -159,7 +143,7 @@ describe('curate killed with SIGKILL (a batch is processed exactly once)', () =>
     const durations: number[] = [];
     for (let i = 0; i < 2; i++) {
       const calibration = await warehouseWithBatches();
-      const full = await runWorker(calibration.dir, calibration.contractPath, '', '');
+      const full = await work(calibration.dir, calibration.contractPath, '', '');
       expect(full.err).toBe('');
       const [, took, statuses] = /done (\d+) (\S+)/.exec(full.out) ?? [];
       expect(statuses).toBe('curated,curated,curated,curated');
@@ -170,7 +154,7 @@ describe('curate killed with SIGKILL (a batch is processed exactly once)', () =>
     const outcomes: string[] = [];
     for (const seed of [1, 2, 3, 4, 5]) {
       const { wh, dir, contractPath } = await warehouseWithBatches();
-      const r = await runWorker(dir, contractPath, '', String(delayFor(seed, ms)));
+      const r = await work(dir, contractPath, '', String(delayFor(seed, ms)));
       expect(r.err, `seed ${seed}`).toBe('');
       const reached = r.out.trim().split('\n').pop() ?? '(before start)';
       outcomes.push(r.signal === 'SIGKILL' ? `killed after '${reached}'` : r.code === 0 ? 'finished' : `exit ${r.code}`);
