@@ -7,6 +7,7 @@ import { writeDataFiles, type WriteTarget } from '../engine/writer.js';
 import { CommitFailedError, FloeError, NotFoundError, ValidationError } from '../errors.js';
 import { FileContent, type DataFile } from '../manifest/types.js';
 import { scanSql } from '../engine/scan-view.js';
+import { identityPaths } from '../table/manifest-reader.js';
 import { snapshotForRef } from '../spec/metadata.js';
 import { isPrimitive } from '../spec/schema.js';
 import type { NestedField, PartitionSpec, PrimitiveTypeName, Schema, SortOrder, TableIdentifier } from '../spec/types.js';
@@ -421,7 +422,7 @@ async function replacedKeys(wh: Warehouse, curated: Table, target: WriteTarget, 
   const snapshotId = curated.currentSnapshot()?.['snapshot-id'] ?? null;
   const keys = keyFieldsOf(target.schema).map((f) => quoteIdent(f.name));
   const plan = await curated.planScan();
-  const current = await scanSql(plan.schema, plan.tasks, curated.context.io, (p) => p, {
+  const current = await scanSql(plan.schema, plan.tasks, curated.context.io, identityPaths, {
     specs: curated.metadata['partition-specs'],
     schemas: curated.metadata.schemas,
     engine: wh.engine,
