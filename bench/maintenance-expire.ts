@@ -14,7 +14,8 @@ import type { DataFile, ManifestEntry } from '../src/manifest/types.js';
 import { EntryStatus, ManifestContent } from '../src/manifest/types.js';
 import { newSnapshotId } from '../src/spec/metadata.js';
 import type { Snapshot, TableUpdate } from '../src/spec/types.js';
-import { DEFAULT_CONCURRENCY, mapBounded } from '../src/table/delete-files.js';
+import { mapBounded } from '../src/io/bounded.js';
+import { DEFAULT_CONCURRENCY } from '../src/table/delete-files.js';
 import { expireSnapshots } from '../src/table/expire-snapshots.js';
 import { line } from './report.js';
 

@@ -1,3 +1,4 @@
+import { mapBounded } from '../io/bounded.js';
 import { quoteIdent, quoteString, type DuckDBEngine } from './duckdb.js';
 
 /** spec: reserved field ids of position delete files. */
@@ -80,15 +81,19 @@ export class PositionDeleteCache {
   /**
    * Loads what is missing and returns where each request's positions are, in request order.
    * `localPath` makes a delete file readable by DuckDB (a download when storage is remote); it is
-   * called only for delete files of requests not loaded yet.
+   * called only for delete files of requests not loaded yet, at most `concurrency` at once.
    */
-  async positionsOf(requests: DeletedPositionsRequest[], localPath: (location: string) => Promise<string>): Promise<CachedPositions[]> {
+  async positionsOf(
+    requests: DeletedPositionsRequest[],
+    localPath: (location: string) => Promise<string>,
+    concurrency = 1,
+  ): Promise<CachedPositions[]> {
     const keys = requests.map(keyOf);
     const missing = new Map<string, DeletedPositionsRequest>();
     keys.forEach((k, i) => {
       if (!this.entries.has(k) && !missing.has(k)) missing.set(k, requests[i]!);
     });
-    if (missing.size > 0) await this.load(missing, localPath);
+    if (missing.size > 0) await this.load(missing, localPath, concurrency);
     const now = ++this.tick;
     const out = keys.map((k) => this.entries.get(k)!);
     for (const c of out) this.loads.get(c.table)!.usedAt = now;
@@ -109,7 +114,7 @@ export class PositionDeleteCache {
    * loaded entry for a subset of its delete files (the same file before the latest DELETE) copies
    * those positions and reads only the delete files the subset lacks.
    */
-  private async load(missing: Map<string, DeletedPositionsRequest>, localPath: (location: string) => Promise<string>): Promise<void> {
+  private async load(missing: Map<string, DeletedPositionsRequest>, localPath: (location: string) => Promise<string>, concurrency: number): Promise<void> {
     const table = `__floe_pos_${tableCount++}`;
     const fresh: { dataPath: string; location: string; entry: number }[] = [];
     const copies: string[] = [];
@@ -123,7 +128,7 @@ export class PositionDeleteCache {
       added.push([key, { table, entry: entry++, dataPath: r.dataPath, files }]);
     }
     const local = new Map<string, string>();
-    for (const l of new Set(fresh.map((f) => f.location))) local.set(l, await localPath(l));
+    await mapBounded([...new Set(fresh.map((f) => f.location))], concurrency, async (l) => void local.set(l, await localPath(l)));
     const parts = [...copies];
     if (fresh.length > 0) {
       const files = `[${[...local.values()].map(quoteString).join(', ')}]`;

@@ -1,3 +1,4 @@
+import { mapBounded } from '../io/bounded.js';
 import type { FileIO } from '../io/file-io.js';
 import { FileContent } from '../manifest/types.js';
 import { fromJsonValue } from '../spec/values.js';
@@ -6,7 +7,7 @@ import { isPrimitive } from '../spec/schema.js';
 import type { FileScanTask } from '../table/scan.js';
 import type { PathResolver } from '../table/manifest-reader.js';
 import { quoteIdent, quoteString, type DuckDBEngine } from './duckdb.js';
-import { PositionDeleteCache, POS_FILE_PATH_ID, POS_POS_ID, type CachedPositions } from './position-delete-cache.js';
+import { PositionDeleteCache, type CachedPositions } from './position-delete-cache.js';
 import { holdsStruct, nestedRead, parquetLayouts, type NestedRead } from './nested-projection.js';
 import { duckdbType, sqlLiteral } from './types.js';
 
@@ -25,7 +26,7 @@ export { POS_FILE_PATH_ID, POS_POS_ID } from './position-delete-cache.js';
  * their data and dropped-then-re-added columns never read the old data; a column missing from a
  * file reads as its `initial-default` or NULL. Deletes are anti-joins: position deletes on
  * (file, row number), equality deletes on the equality columns, both gated by sequence numbers.
- * Given an engine, position deletes come from its PositionDeleteCache (each delete set read once).
+ * Position deletes come from the engine's PositionDeleteCache (each delete set read once).
  */
 export async function scanSql(
   schema: Schema,
@@ -35,10 +36,10 @@ export async function scanSql(
   options: {
     rowIds?: boolean;
     specs?: PartitionSpec[];
-    engine?: DuckDBEngine;
+    engine: DuckDBEngine;
     /** Every schema of the table: nested columns no schema ever changed skip the per-file footer read. */
     schemas?: Schema[];
-  } = {},
+  },
 ): Promise<string> {
   const columns = schema.fields;
   const rowIds = options.rowIds === true;
@@ -47,26 +48,22 @@ export async function scanSql(
     if (rowIds) nulls.push(`CAST(NULL AS VARCHAR) AS ${ROW_FILE}`, `CAST(NULL AS BIGINT) AS ${ROW_POS}`);
     return `SELECT ${nulls.join(', ') || '1 AS "_"'} WHERE false`;
   }
-  // With an engine, position deletes are read through its cache (loaded once, see
+  // Position deletes are read through the engine's cache (loaded once, see
   // position-delete-cache.ts): their files are made local only when not loaded yet.
-  const cache = options.engine ? PositionDeleteCache.of(options.engine) : undefined;
+  const cache = PositionDeleteCache.of(options.engine);
   const paths = new Set<string>();
   for (const t of tasks) {
     paths.add(t.file.file_path);
-    for (const d of t.deletes) if (!cache || d.file.content !== FileContent.PositionDeletes) paths.add(d.file.file_path);
+    for (const d of t.deletes) if (d.file.content !== FileContent.PositionDeletes) paths.add(d.file.file_path);
   }
   // Remote storage downloads into a cache: fetch several files at once.
   const local = new Map<string, string>();
-  const queue = [...paths];
-  const fetchNext = async (): Promise<void> => {
-    for (let p = queue.shift(); p !== undefined; p = queue.shift()) local.set(p, await io.localPath(resolve(p)));
-  };
-  await Promise.all(Array.from({ length: Math.min(LOCAL_PATH_CONCURRENCY, queue.length) }, fetchNext));
-  const present = options.engine ? await presentFieldIds(options.engine, columns, tasks, options.specs ?? [], local) : undefined;
+  await mapBounded([...paths], LOCAL_PATH_CONCURRENCY, async (p) => void local.set(p, await io.localPath(resolve(p))));
+  const present = await presentFieldIds(options.engine, columns, tasks, options.specs ?? [], local);
   // Columns holding structs are read in each file's own nested names (see nested-projection.ts).
   const evolved = columns.filter((c) => holdsStruct(c.type) && !nestedStable(c, options.schemas));
   const layouts =
-    options.engine && evolved.length > 0 ? await parquetLayouts(options.engine, [...new Set(tasks.map((t) => local.get(t.file.file_path)!))]) : undefined;
+    evolved.length > 0 ? await parquetLayouts(options.engine, [...new Set(tasks.map((t) => local.get(t.file.file_path)!))]) : undefined;
   const nestedOf = (t: FileScanTask): Map<number, NestedRead> => {
     const out = new Map<number, NestedRead>();
     const top = layouts?.get(local.get(t.file.file_path)!);
@@ -138,9 +135,8 @@ export async function scanSql(
   const ctes: string[] = [`__data AS (SELECT * FROM (${readData(true, true)}))`];
   const filters: string[] = [];
 
-  const posDeletes = uniqueDeletes(tasks, FileContent.PositionDeletes);
-  if (posDeletes.length > 0 && cache) {
-    const dirty = tasks.filter((t) => t.deletes.some((d) => d.file.content === FileContent.PositionDeletes));
+  const dirty = tasks.filter((t) => t.deletes.some((d) => d.file.content === FileContent.PositionDeletes));
+  if (dirty.length > 0) {
     const cached = await cache.positionsOf(
       dirty.map((t) => ({
         dataPath: t.file.file_path,
@@ -149,15 +145,9 @@ export async function scanSql(
           .map((d) => ({ location: resolve(d.file.file_path), size: Number(d.file.file_size_in_bytes) })),
       })),
       (location) => io.localPath(location),
+      LOCAL_PATH_CONCURRENCY,
     );
     ctes.push(`__pos AS (${cachedPositionsSql(cached, dirty.map((t) => slot.get(t.file.file_path)!))})`);
-    filters.push(`(__data.__slot, __data.__rn) NOT IN (SELECT (__slot, pos) FROM __pos)`);
-  } else if (posDeletes.length > 0) {
-    const files = `[${posDeletes.map((d) => quoteString(local.get(d.file.file_path)!)).join(', ')}]`;
-    ctes.push(`__pos_pairs(__dlocal, __path, __slot) AS (VALUES ${pairRows(tasks, FileContent.PositionDeletes, local, slot).join(', ')})`);
-    ctes.push(
-      `__pos AS (SELECT m.__slot::UBIGINT AS __slot, p.pos FROM read_parquet(${files}, schema = map {${POS_FILE_PATH_ID}: {name: 'file_path', type: 'VARCHAR', default_value: NULL}, ${POS_POS_ID}: {name: 'pos', type: 'BIGINT', default_value: NULL}}, filename = true) p JOIN __pos_pairs m ON m.__dlocal = p.filename AND m.__path = p.file_path)`,
-    );
     filters.push(`(__data.__slot, __data.__rn) NOT IN (SELECT (__slot, pos) FROM __pos)`);
   }
 

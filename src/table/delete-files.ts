@@ -1,4 +1,5 @@
 import { errorMessage } from '../errors.js';
+import { mapBounded } from '../io/bounded.js';
 import type { FileIO } from '../io/file-io.js';
 
 /** Progress of a long maintenance step: `done` of `total` units of `phase` (e.g. `delete`). */
@@ -13,20 +14,6 @@ export type ProgressListener = (p: MaintenanceProgress) => void;
 /** Default number of storage calls in flight during maintenance (reads and deletes). */
 export const DEFAULT_CONCURRENCY = 32;
 
-/** Runs `fn` over `items` with at most `limit` calls in flight; results keep the input order. */
-export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    for (;;) {
-      const i = next++;
-      if (i >= items.length) return;
-      out[i] = await fn(items[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return out;
-}
 
 export interface DeleteFailure {
   path: string;

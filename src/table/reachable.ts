@@ -6,7 +6,8 @@ import { readManifestList } from '../manifest/manifest-list.js';
 import type { FileContent, ManifestFile } from '../manifest/types.js';
 import { EntryStatus, ManifestContent } from '../manifest/types.js';
 import type { Snapshot } from '../spec/types.js';
-import { mapBounded, type ProgressListener } from './delete-files.js';
+import { mapBounded } from '../io/bounded.js';
+import type { ProgressListener } from './delete-files.js';
 import type { PathResolver } from './manifest-reader.js';
 
 /**

@@ -24,7 +24,7 @@ async function compact(wh: Warehouse, name: string): Promise<void> {
   const t = await wh.loadTable(name);
   const plan = await t.planScan();
   const old = new Set(plan.tasks.map((x) => x.file.file_path));
-  const files = await wh.writeFiles(t, `SELECT * FROM (${await scanSql(plan.schema, plan.tasks, wh.io, identityPaths)})`);
+  const files = await wh.writeFiles(t, `SELECT * FROM (${await scanSql(plan.schema, plan.tasks, wh.io, identityPaths, { engine: wh.engine })})`);
   await t.newTransaction().overwriteFiles({ add: files, removes: (f) => old.has(f.file_path), operation: 'replace', ownsFiles: true }).commit();
 }
 
