@@ -3,6 +3,7 @@ import type { FileIO } from '../io/file-io.js';
 import { readManifest } from '../manifest/manifest.js';
 import { readManifestList } from '../manifest/manifest-list.js';
 import type { TableMetadata } from '../spec/types.js';
+import { statisticsPath } from '../spec/updates.js';
 import type { MetadataCache } from './metadata-cache.js';
 
 /**
@@ -54,8 +55,8 @@ export async function purgeFiles(io: FileIO, metadataLocation: string, metadata:
   }
   for (const key of ['statistics', 'partition-statistics'] as const) {
     for (const st of metadata[key] ?? []) {
-      const path = (st as { 'statistics-path'?: unknown })['statistics-path'];
-      if (typeof path === 'string') files.add(path);
+      const path = statisticsPath(st);
+      if (path !== undefined) files.add(path);
     }
   }
   for (const e of metadata['metadata-log']) files.add(e['metadata-file']);
