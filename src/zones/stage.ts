@@ -149,9 +149,14 @@ export function csvReader(path: string, contract: Contract, typeOf?: (sourceColu
   return `read_csv(${quoteString(path)}, ${[columns, ...csvOptions(contract), storeRejects ? REJECTS_OPTIONS : 'ignore_errors = true'].join(', ')})`;
 }
 
+/** The table of a batch's unreadable records, one row per record (`__floe_bad`). */
+async function createBad(engine: DuckDBEngine): Promise<void> {
+  await engine.run(`CREATE TEMP TABLE ${BAD} (line BIGINT, row_number BIGINT, rule VARCHAR, reason VARCHAR, raw VARCHAR)`);
+}
+
 /** After a `csvReader` pass: `__floe_bad` holds one row per line the reader rejected. */
 export async function collectCsvRejects(engine: DuckDBEngine, castRule = `'malformed'`): Promise<number> {
-  await engine.run(`CREATE TEMP TABLE ${BAD} (line BIGINT, row_number BIGINT, rule VARCHAR, reason VARCHAR, raw VARCHAR)`);
+  await createBad(engine);
   await engine.run(`INSERT INTO ${BAD} ${rejectedLines(castRule)}`);
   const r = await engine.query(`SELECT count(*) FROM ${BAD}`);
   return Number(r.rows[0]![0]);
@@ -174,8 +179,7 @@ export async function stageBatch(engine: DuckDBEngine, path: string, format: Raw
   const columnRule = csvTyping?.kind === 'reader' ? csvTyping.columnRule : 'column_name';
   await dropStaged(engine);
   const file = quoteString(path);
-  const rejectsOpts = REJECTS_OPTIONS;
-  await engine.run(`CREATE TEMP TABLE ${BAD} (line BIGINT, row_number BIGINT, rule VARCHAR, reason VARCHAR, raw VARCHAR)`);
+  await createBad(engine);
   switch (format) {
     case 'csv': {
       const opts = csvOptions(contract);
@@ -202,7 +206,7 @@ export async function stageBatch(engine: DuckDBEngine, path: string, format: Raw
       const staging = join(tmpdir(), `floe-stage-${process.pid}-${randomUUID()}.parquet`);
       try {
         await engine.run(
-          `COPY (SELECT ${select} FROM read_csv(${file}, ${[columns, ...opts, rejectsOpts].join(', ')})${select === '*' ? '' : ')'}) TO ${quoteString(staging)} (FORMAT parquet, COMPRESSION snappy)`,
+          `COPY (SELECT ${select} FROM read_csv(${file}, ${[columns, ...opts, REJECTS_OPTIONS].join(', ')})${select === '*' ? '' : ')'}) TO ${quoteString(staging)} (FORMAT parquet, COMPRESSION snappy)`,
         );
         await engine.run(`INSERT INTO ${BAD} ${rejectedLines(castRule)}`);
         const textNames = new Set(texts.values());
@@ -214,7 +218,7 @@ export async function stageBatch(engine: DuckDBEngine, path: string, format: Raw
       }
     }
     case 'json':
-      return stageJson(engine, file, rejectsOpts);
+      return stageJson(engine, file);
     case 'parquet': {
       const cols = await parquetView(engine, file);
       return { sourceColumns: cols, widening: 'types', rowExpr: `${POS} + 1`, ridExpr: POS, rawExpr: rawJson(cols), files: [], texts: new Map() };
@@ -232,9 +236,9 @@ export async function stageBatch(engine: DuckDBEngine, path: string, format: Raw
  * every JSON object's keys become the source columns. A file holding one JSON array is read as
  * an array: a broken array cannot be split into records, so it fails the batch.
  */
-async function stageJson(engine: DuckDBEngine, file: string, rejectsOpts: string): Promise<StagedBatch> {
+async function stageJson(engine: DuckDBEngine, file: string): Promise<StagedBatch> {
   await engine.run(
-    `CREATE TEMP TABLE ${LINES} AS SELECT __line FROM read_csv(${file}, columns = {'__line': 'VARCHAR'}, header = false, delim = E'\\x1e', quote = '', escape = '', auto_detect = false, ${rejectsOpts})`,
+    `CREATE TEMP TABLE ${LINES} AS SELECT __line FROM read_csv(${file}, columns = {'__line': 'VARCHAR'}, header = false, delim = E'\\x1e', quote = '', escape = '', auto_detect = false, ${REJECTS_OPTIONS})`,
   );
   const first = await engine.query(`SELECT ltrim(__line) FROM ${LINES} ORDER BY rowid LIMIT 1`);
   const startsArray = String(first.rows[0]?.[0] ?? '').startsWith('[');
