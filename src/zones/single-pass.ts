@@ -50,7 +50,10 @@ export interface SinglePassResult {
   rowsFailed: number;
 }
 
-
+/**
+ * Whether a CSV batch can take the single pass: quarantine on invalid rows, primitive columns
+ * only, every required column and no new column in the source (those take the staged path).
+ */
 export function singlePassApplies(contract: Contract, schema: Schema, header: string[]): boolean {
   if (contract.onInvalid !== 'quarantine') return false;
   if (!schema.fields.every((f) => isPrimitive(f.type))) return false;
