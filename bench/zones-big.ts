@@ -4,17 +4,12 @@
  * 1 GB. Run alone (`node dist/bench/run.js zones-big`): it needs about 11 GB of free disk and
  * several minutes, so the default `npm run bench` leaves it out.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { DuckDBEngine, quoteString } from '../src/engine/duckdb.js';
 import { line } from './report.js';
-import { lineitemCsvSql } from './zones.js';
-
-const run = promisify(execFile);
+import { lineitemCsvSql, runChild } from './zones.js';
 
 export async function zonesBig(): Promise<void> {
   const rows = Number(process.env['BENCH_BIG_ROWS'] ?? 120_000_000);
@@ -25,10 +20,7 @@ export async function zonesBig(): Promise<void> {
   try {
     const csv = join(dir, 'lineitem.csv');
     await engine.run(`COPY (${lineitemCsvSql(rows)}) TO ${quoteString(csv)} (FORMAT csv, HEADER true)`);
-    const child = join(dirname(fileURLToPath(import.meta.url)), 'zones-child.js');
-    const { stdout } = await run(process.execPath, [child, join(dir, 'wh'), csv, memoryLimit, 'strict'], { maxBuffer: 1 << 20 });
-    const r = JSON.parse(stdout.trim().split('\n').pop()!) as { bytes: number; curateMs: number; rowsIn: number; maxRssKiB: number };
-    if (r.rowsIn !== rows) throw new Error(`curation read ${r.rowsIn} rows, expected ${rows}`);
+    const r = await runChild(join(dir, 'wh'), csv, rows, memoryLimit, 'strict', false);
     line('CSV size, GB', ((await stat(csv)).size / 1e9).toFixed(2), '');
     line('rows/s: floe curate, strict parsing', Math.round(rows / (r.curateMs / 1000)).toLocaleString('en-US'), '');
     line('peak RSS of ingest + curate, MB', (r.maxRssKiB / 1024).toFixed(0), '<= 1024 MB');

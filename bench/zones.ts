@@ -11,9 +11,31 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { DuckDBEngine, quoteString } from '../src/engine/duckdb.js';
-import { line } from './report.js';
+import { line, timeCpu } from './report.js';
 
 const run = promisify(execFile);
+
+/** What zones-child.ts prints for one ingest + curation. */
+export interface ChildResult {
+  bytes: number;
+  ingestMs: number;
+  curateMs: number;
+  curateCpuMs: number;
+  rowsIn: number;
+  rowsCurated: number;
+  rowsQuarantined: number;
+  path: string;
+  maxRssKiB: number;
+}
+
+/** Ingests and curates `csv` into the warehouse `wh` in a child process (zones-child.ts); checks every row was read. */
+export async function runChild(wh: string, csv: string, rows: number, memoryLimit: string, parse: 'fast' | 'strict', dirty: boolean): Promise<ChildResult> {
+  const child = join(dirname(fileURLToPath(import.meta.url)), 'zones-child.js');
+  const { stdout } = await run(process.execPath, [child, wh, csv, memoryLimit, parse, dirty ? 'dirty' : 'clean'], { maxBuffer: 1 << 20 });
+  const r = JSON.parse(stdout.trim().split('\n').pop()!) as ChildResult;
+  if (r.rowsIn !== rows) throw new Error(`curation read ${r.rowsIn} rows, expected ${rows}`);
+  return r;
+}
 
 /** The rows of the benchmark CSV: lineitem-like columns with decimals and dates. */
 export function lineitemCsvSql(rows: number): string {
@@ -35,16 +57,14 @@ export async function zones(): Promise<void> {
     // Process CPU time (all DuckDB threads) is measured beside wall time: on a shared machine
     // wall time also counts waiting for a core.
     const baseline = async (): Promise<{ ms: number; cpuMs: number }> => {
-      const t0 = performance.now();
-      const c0 = process.cpuUsage();
-      await engine.run(`COPY (SELECT * FROM read_csv(${quoteString(csv)})) TO ${quoteString(join(dir, 'baseline.parquet'))} (FORMAT parquet, COMPRESSION zstd)`);
-      const c = process.cpuUsage(c0);
-      return { ms: performance.now() - t0, cpuMs: (c.user + c.system) / 1000 };
+      const [ms, cpuMs] = await timeCpu(() =>
+        engine.run(`COPY (SELECT * FROM read_csv(${quoteString(csv)})) TO ${quoteString(join(dir, 'baseline.parquet'))} (FORMAT parquet, COMPRESSION zstd)`),
+      );
+      return { ms, cpuMs };
     };
     const first = await baseline();
     let baseMs = first.ms;
     let baseCpuMs = first.cpuMs;
-    const child = join(dirname(fileURLToPath(import.meta.url)), 'zones-child.js');
     line(`CSV size, MB`, (((await stat(csv)).size) / 1e6).toFixed(0), '');
     const results: { parse: 'fast' | 'strict'; dirty: boolean; curateMs: number; curateCpuMs: number; ingestMs: number; bytes: number; maxRssKiB: number; path: string; rowsQuarantined: number }[] = [];
     // Clean batches are curated in one pass; the dirty one (a check fails for one row in 5,000)
@@ -56,11 +76,7 @@ export async function zones(): Promise<void> {
       for (let i = 0; i < repeat; i++) {
         const wh = join(dir, `wh-${parse}-${dirty}`);
         await rm(wh, { recursive: true, force: true });
-        const { stdout } = await run(process.execPath, [child, wh, csv, memoryLimit, parse, dirty ? 'dirty' : 'clean'], { maxBuffer: 1 << 20 });
-        const r = JSON.parse(stdout.trim().split('\n').pop()!) as {
-          bytes: number; ingestMs: number; curateMs: number; curateCpuMs: number; rowsIn: number; rowsCurated: number; rowsQuarantined: number; path: string; maxRssKiB: number;
-        };
-        if (r.rowsIn !== rows) throw new Error(`curation read ${r.rowsIn} rows, expected ${rows}`);
+        const r = await runChild(wh, csv, rows, memoryLimit, parse, dirty);
         const prev = results.find((x) => x.parse === parse && x.dirty === dirty);
         if (!prev) results.push({ parse, dirty, ...r });
         else {
