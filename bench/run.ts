@@ -177,24 +177,38 @@ async function dml(wh: Warehouse, dir: string): Promise<void> {
     const u = process.cpuUsage();
     return (u.user + u.system) / 1000;
   };
-  let readCpu = Infinity;
-  const readOf = async (): Promise<number> => {
-    const ts: number[] = [];
-    readCpu = Infinity;
-    for (let i = 0; i < 3; i++) {
-      const c0 = cpuMs();
-      ts.push((await time(() => wh.sql(read.replace('dml.mor', 'dml.reads'))))[0]);
-      readCpu = Math.min(readCpu, cpuMs() - c0);
+  // Before and after are read alternately once the deletes are in, "before" as the snapshot
+  // ahead of them (time travel), so both sides share the process's state and the machine's load.
+  const runs = 5;
+  const readBoth = async (sql: string): Promise<{ before: number; after: number; beforeCpu: number; afterCpu: number }> => {
+    const out = { before: Infinity, after: Infinity, beforeCpu: Infinity, afterCpu: Infinity };
+    const old = sql.replace('dml.mor', `dml.reads FOR VERSION AS OF ${beforeId}`);
+    const now = sql.replace('dml.mor', 'dml.reads');
+    for (let i = 0; i < runs; i++) {
+      const [b, bCpu] = await timeCpu(() => wh.sql(old));
+      const [a, aCpu] = await timeCpu(() => wh.sql(now));
+      out.before = Math.min(out.before, b);
+      out.beforeCpu = Math.min(out.beforeCpu, bCpu);
+      out.after = Math.min(out.after, a);
+      out.afterCpu = Math.min(out.afterCpu, aCpu);
     }
-    return Math.min(...ts);
+    return out;
   };
-  const beforeMs = await readOf();
-  const beforeCpu = readCpu;
+  // The same aggregate with a filter DuckDB could push into the Parquet reader: such scans apply
+  // position deletes by hash probe (keep masks would stop the pushdown, see scan-view.ts).
+  const filtered = `SELECT grp, count(*), sum(v) FROM dml.mor WHERE v >= 0 GROUP BY grp ORDER BY grp`;
+  const beforeId = String((await wh.sql(`SELECT snapshot_id FROM dml."reads$snapshots" ORDER BY committed_at DESC LIMIT 1`)).rows[0]![0]);
+  await wh.sql(read.replace('dml.mor', 'dml.reads'));
   for (let k = 0; k < 10; k++) await wh.sql(`DELETE FROM dml.reads WHERE id % 1000 = ${k * 37}`);
-  const afterMs = await readOf();
-  line('read before / after 10 merge-on-read deletes, ms', `${beforeMs.toFixed(0)} / ${afterMs.toFixed(0)}`, '');
-  line('read after 10 merge-on-read deletes / before', `${(afterMs / beforeMs).toFixed(2)}x`, '<= 1.5x');
-  line('  same, process CPU time', `${(readCpu / beforeCpu).toFixed(2)}x`, '<= 1.5x');
+  // The first read after the deletes loads them (and builds the keep masks of a full scan).
+  const [firstMs] = await time(() => wh.sql(read.replace('dml.mor', 'dml.reads')));
+  const full = await readBoth(read);
+  const pushed = await readBoth(filtered);
+  line('read before / after 10 merge-on-read deletes, ms', `${full.before.toFixed(0)} / ${full.after.toFixed(0)}`, '');
+  line(`read after 10 merge-on-read deletes / before (best of ${runs})`, `${(full.after / full.before).toFixed(2)}x`, '<= 1.5x');
+  line('  same, process CPU time', `${(full.afterCpu / full.beforeCpu).toFixed(2)}x`, '<= 1.5x');
+  line('  first read after the deletes (loads them) / before', `${(firstMs / full.before).toFixed(2)}x`, '(report)');
+  line('  filtered read (v >= 0) after / before', `${(pushed.after / pushed.before).toFixed(2)}x`, '(report)');
 
   const upserts = Math.max(1000, Math.floor(rows / 100));
   const src = `SELECT (range * 97) % ${rows * 2} AS id, 1::INT AS grp, -1.0 AS v FROM range(${upserts})`;

@@ -60,6 +60,20 @@ export class DuckDBEngine {
     return engine;
   }
 
+  private threadCount: number | undefined;
+
+  /**
+   * DuckDB's worker thread count, read once: planners use it as a hint only (a later
+   * `SET threads` in SQL is not seen).
+   */
+  async threads(): Promise<number> {
+    if (this.threadCount === undefined) {
+      const r = await this.query(`SELECT current_setting('threads')`);
+      this.threadCount = Number(r.rows[0]?.[0] ?? 1);
+    }
+    return this.threadCount;
+  }
+
   /** Runs a statement for its effect. DuckDB errors become ValidationError with DuckDB's text. */
   async run(sql: string): Promise<void> {
     try {

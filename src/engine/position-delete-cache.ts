@@ -8,6 +8,19 @@ export const POS_POS_ID = 2147483545;
 /** Positions kept loaded per engine (about 12 bytes each) before the least recently used loads are dropped. */
 const DEFAULT_BUDGET_POSITIONS = 4_000_000;
 
+/**
+ * Rows of keep masks held per engine before the least recently used are dropped. Masks live in an
+ * in-memory database with compression (DuckDB stores a mostly-true BOOLEAN column as Roaring
+ * bitmaps), so a mask costs about two bytes per deleted row plus a few per row group.
+ */
+const DEFAULT_MASK_BUDGET_ROWS = 2_000_000_000;
+
+/** The in-memory, compressed database that holds keep masks (one per engine's DuckDB instance). */
+const MASK_DB = '__floe_masks';
+
+/** The BOOLEAN column of a keep mask: true for a row the deletes keep. */
+export const KEEP_COLUMN = '__floe_keep';
+
 /** The position delete files that apply to one data file. */
 export interface DeletedPositionsRequest {
   /** The data file's path as stored in metadata: delete rows name it in `file_path`. */
@@ -34,9 +47,22 @@ interface Load {
   usedAt: number;
 }
 
+/** A keep mask: table `table` holds one row per row of the data file, in file order. */
+interface Mask {
+  table: string;
+  rows: number;
+  usedAt: number;
+}
+
+/** A data file whose keep mask is asked for: its position deletes and its local (readable) copy. */
+export interface KeepMaskRequest extends DeletedPositionsRequest {
+  localData: string;
+}
+
 const caches = new WeakMap<DuckDBEngine, PositionDeleteCache>();
 /** Temp table names are unique in the process, so caches sharing an engine never collide. */
 let tableCount = 0;
+let maskCount = 0;
 
 /**
  * Deleted row positions of data files, read from their position delete files once and kept in
@@ -52,11 +78,13 @@ let tableCount = 0;
 export class PositionDeleteCache {
   private readonly entries = new Map<string, Entry>();
   private readonly loads = new Map<string, Load>();
+  private readonly masks = new Map<string, Mask>();
   private tick = 0;
 
   constructor(
     private readonly engine: DuckDBEngine,
     private readonly budget = DEFAULT_BUDGET_POSITIONS,
+    private readonly maskBudget = DEFAULT_MASK_BUDGET_ROWS,
   ) {}
 
   /** The cache of an engine (its temp tables live in the engine's connection). */
@@ -101,12 +129,81 @@ export class PositionDeleteCache {
     return out.map((c) => ({ table: c.table, entry: c.entry }));
   }
 
-  /** Drops every load (their temp tables). */
+  /** Number of keep masks currently held. */
+  get maskCount(): number {
+    return this.masks.size;
+  }
+
+  /**
+   * Keep masks of data files, in request order: tables with one BOOLEAN column (KEEP_COLUMN) and
+   * one row per row of the data file, in file order, false where a position delete applies. A
+   * scan then reads a file POSITIONAL JOIN its mask, which costs a fraction of probing a hash table
+   * of deleted positions with every row. A mask is keyed like the positions it is built from (an
+   * immutable set of files), its length is the row count in the data file's own Parquet footer
+   * (never the manifest's record_count), and its order is checked against the positions (DuckDB
+   * numbers table rows by insertion, `rowid`). `undefined` for a mask that failed that check, so
+   * the caller falls back to the hash probe.
+   */
+  async keepMasksOf(
+    requests: KeepMaskRequest[],
+    localPath: (location: string) => Promise<string>,
+    concurrency = 1,
+  ): Promise<(string | undefined)[]> {
+    const keys = requests.map(keyOf);
+    const missing = new Map<string, KeepMaskRequest>();
+    keys.forEach((k, i) => {
+      if (!this.masks.has(k) && !missing.has(k)) missing.set(k, requests[i]!);
+    });
+    const failed = new Set<string>();
+    if (missing.size > 0) {
+      const wanted = [...missing];
+      const positions = await this.positionsOf(
+        wanted.map(([, r]) => r),
+        localPath,
+        concurrency,
+      );
+      await this.engine.run(`ATTACH IF NOT EXISTS ':memory:' AS ${MASK_DB} (COMPRESS)`);
+      const locals = [...new Set(wanted.map(([, r]) => r.localData))];
+      const footer = await this.engine.query(`SELECT file_name, num_rows FROM parquet_file_metadata([${locals.map(quoteString).join(', ')}])`);
+      const rowsOf = new Map(footer.rows.map((r) => [String(r[0]), Number(r[1])]));
+      for (let i = 0; i < wanted.length; i++) {
+        const [key, r] = wanted[i]!;
+        const p = positions[i]!;
+        const rows = rowsOf.get(r.localData);
+        if (rows === undefined) throw new Error(`no Parquet footer row count for ${r.localData}`);
+        const table = `${MASK_DB}.keep_${maskCount++}`;
+        const deleted = `SELECT pos FROM ${quoteIdent(p.table)} WHERE entry = ${p.entry}`;
+        await this.engine.run(`CREATE TABLE ${table} AS SELECT range NOT IN (${deleted}) AS ${KEEP_COLUMN} FROM range(${rows})`);
+        const check = await this.engine.query(
+          `SELECT (SELECT count(*) FROM ${table} WHERE NOT ${KEEP_COLUMN} AND rowid NOT IN (${deleted})),
+                  (SELECT count(*) FROM ${table} WHERE NOT ${KEEP_COLUMN}),
+                  (SELECT count(DISTINCT pos) FROM (${deleted}) WHERE pos < ${rows})`,
+        );
+        const [misplaced, masked, expected] = check.rows[0]!.map(Number);
+        if (misplaced !== 0 || masked !== expected) {
+          await this.engine.run(`DROP TABLE ${table}`);
+          failed.add(key);
+          continue;
+        }
+        this.masks.set(key, { table, rows, usedAt: this.tick });
+      }
+      // Compression applies at checkpoint: until then a mask holds a byte or more per row.
+      await this.engine.run(`CHECKPOINT ${MASK_DB}`);
+    }
+    const now = ++this.tick;
+    const out = keys.map((k) => (failed.has(k) ? undefined : this.masks.get(k)));
+    for (const m of out) if (m) m.usedAt = now;
+    await this.evictMasks(new Set(out.filter((m) => m !== undefined).map((m) => m.table)));
+    return out.map((m) => m?.table);
+  }
+
+  /** Drops every load (their temp tables) and every keep mask. */
   async clear(): Promise<void> {
-    const tables = [...this.loads.keys()];
+    const tables = [...this.loads.keys(), ...[...this.masks.values()].map((m) => m.table)];
     this.loads.clear();
     this.entries.clear();
-    for (const t of tables) await this.engine.run(`DROP TABLE IF EXISTS ${quoteIdent(t)}`);
+    this.masks.clear();
+    for (const t of tables) await this.engine.run(`DROP TABLE IF EXISTS ${t.startsWith(`${MASK_DB}.`) ? t : quoteIdent(t)}`);
   }
 
   /**
@@ -165,6 +262,19 @@ export class PositionDeleteCache {
       for (const [k, c] of this.entries) if (c.table === l.table) this.entries.delete(k);
       total -= l.positions;
       await this.engine.run(`DROP TABLE IF EXISTS ${quoteIdent(l.table)}`);
+    }
+  }
+
+  private async evictMasks(keep: Set<string>): Promise<void> {
+    let total = 0;
+    for (const m of this.masks.values()) total += m.rows;
+    if (total <= this.maskBudget) return;
+    const byAge = [...this.masks].filter(([, m]) => !keep.has(m.table)).sort((a, b) => a[1].usedAt - b[1].usedAt);
+    for (const [key, m] of byAge) {
+      if (total <= this.maskBudget) break;
+      this.masks.delete(key);
+      total -= m.rows;
+      await this.engine.run(`DROP TABLE IF EXISTS ${m.table}`);
     }
   }
 }

@@ -7,7 +7,7 @@ import { isPrimitive } from '../spec/schema.js';
 import type { FileScanTask } from '../table/scan.js';
 import type { PathResolver } from '../table/manifest-reader.js';
 import { quoteIdent, quoteString, type DuckDBEngine } from './duckdb.js';
-import { PositionDeleteCache, type CachedPositions } from './position-delete-cache.js';
+import { KEEP_COLUMN, PositionDeleteCache, type CachedPositions, type DeletedPositionsRequest } from './position-delete-cache.js';
 import { holdsStruct, nestedRead, parquetLayouts, type NestedRead } from './nested-projection.js';
 import { duckdbType, sqlLiteral } from './types.js';
 
@@ -26,7 +26,8 @@ export { POS_FILE_PATH_ID, POS_POS_ID } from './position-delete-cache.js';
  * their data and dropped-then-re-added columns never read the old data; a column missing from a
  * file reads as its `initial-default` or NULL. Deletes are anti-joins: position deletes on
  * (file, row number), equality deletes on the equality columns, both gated by sequence numbers.
- * Position deletes come from the engine's PositionDeleteCache (each delete set read once).
+ * Position deletes come from the engine's PositionDeleteCache (each delete set read once); a full
+ * scan (`fullScan`) applies them by keep masks instead, without a hash probe per row.
  */
 export async function scanSql(
   schema: Schema,
@@ -39,6 +40,11 @@ export async function scanSql(
     engine: DuckDBEngine;
     /** Every schema of the table: nested columns no schema ever changed skip the per-file footer read. */
     schemas?: Schema[];
+    /**
+     * The query filters no column of this table (nothing DuckDB could push into the Parquet
+     * reader): position deletes may then be applied by keep masks (see below).
+     */
+    fullScan?: boolean;
   },
 ): Promise<string> {
   const columns = schema.fields;
@@ -90,24 +96,24 @@ export async function scanSql(
     offsets.push(next);
     for (const t of g.tasks) slot.set(t.file.file_path, next++);
   }
+  const readGroup = (g: (typeof groups)[number], gi: number, withIds: boolean, files: string[], alias = ''): string => {
+    const ids = withIds ? `, (file_index + ${offsets[gi]})::UBIGINT AS __slot, file_row_number AS __rn` : '';
+    const rewrites = [...g.nested.values()].some((n) => n.readType === null || n.rebuild !== null);
+    const list = rewrites
+      ? columns
+          .map((c) => {
+            const n = g.nested.get(c.id);
+            if (n?.readType === null) return `${sqlLiteral(c.type, null)} AS ${quoteIdent(c.name)}`;
+            return n?.rebuild ? `${n.rebuild(`${alias}${quoteIdent(c.name)}`)} AS ${quoteIdent(c.name)}` : `${alias}${quoteIdent(c.name)}`;
+          })
+          .join(', ')
+      : `${alias}*`;
+    return `SELECT ${list}${ids} FROM read_parquet([${files.map(quoteString).join(', ')}], schema = ${schemaMapOption(columns, g.defaults, g.nested)})`;
+  };
+  const localOf = (t: FileScanTask): string => local.get(t.file.file_path)!;
   const readData = (withIds: boolean, dirty: boolean): string =>
     groups
-      .map((g, gi) => {
-        if (g.dirty !== dirty) return undefined;
-        const files = `[${g.tasks.map((t) => quoteString(local.get(t.file.file_path)!)).join(', ')}]`;
-        const ids = withIds ? `, (file_index + ${offsets[gi]})::UBIGINT AS __slot, file_row_number AS __rn` : '';
-        const rewrites = [...g.nested.values()].some((n) => n.readType === null || n.rebuild !== null);
-        const list = rewrites
-          ? columns
-              .map((c) => {
-                const n = g.nested.get(c.id);
-                if (n?.readType === null) return `${sqlLiteral(c.type, null)} AS ${quoteIdent(c.name)}`;
-                return n?.rebuild ? `${n.rebuild(quoteIdent(c.name))} AS ${quoteIdent(c.name)}` : quoteIdent(c.name);
-              })
-              .join(', ')
-          : '*';
-        return `SELECT ${list}${ids} FROM read_parquet(${files}, schema = ${schemaMapOption(columns, g.defaults, g.nested)})`;
-      })
+      .map((g, gi) => (g.dirty === dirty ? readGroup(g, gi, withIds, g.tasks.map(localOf)) : undefined))
       .filter((x) => x !== undefined)
       .join(' UNION ALL ');
   const withDeletes = groups.some((g) => g.dirty);
@@ -124,6 +130,34 @@ export async function scanSql(
   const clean = withoutDeletes ? `SELECT ${selectFrom('__clean')} FROM (${readData(rowIds, false)}) AS __clean` : undefined;
   if (!withDeletes) return clean!;
 
+  // A full scan of files with only position deletes reads each such file POSITIONAL JOIN its keep
+  // mask (position-delete-cache.ts): a mask row per data row, no hash probe. Filters above a
+  // positional join do not reach the Parquet reader (row groups would no longer be skipped by
+  // their statistics), hence full scans only; and a positional join reads its file on one thread,
+  // hence only when there are at least as many such files as DuckDB has threads.
+  const positional = tasks.filter((t) => t.deletes.length > 0);
+  if (
+    options.fullScan === true &&
+    !rowIds &&
+    positional.every((t) => t.deletes.every((d) => d.file.content === FileContent.PositionDeletes)) &&
+    positional.length >= (await options.engine.threads())
+  ) {
+    const masks = await cache.keepMasksOf(
+      positional.map((t) => ({ ...positionRequest(t, resolve), localData: localOf(t) })),
+      (location) => io.localPath(location),
+      LOCAL_PATH_CONCURRENCY,
+    );
+    if (masks.every((m) => m !== undefined)) {
+      const maskOf = new Map(positional.map((t, i) => [t.file.file_path, masks[i]!]));
+      const parts = groups.flatMap((g, gi) =>
+        g.dirty
+          ? g.tasks.map((t) => `${readGroup(g, gi, false, [localOf(t)], '__d.')} AS __d POSITIONAL JOIN ${maskOf.get(t.file.file_path)!} AS __m WHERE __m.${KEEP_COLUMN}`)
+          : [readGroup(g, gi, false, g.tasks.map(localOf))],
+      );
+      return `SELECT ${columns.map((f) => quoteIdent(f.name)).join(', ')} FROM (${parts.join(' UNION ALL ')})`;
+    }
+  }
+
   // Deletes are filters keyed by each data file's slot and DuckDB's file_row_number; each delete
   // file applies exactly to the data files planning attached it to (sequence numbers and partitions
   // were checked there). They are written `(slot, …) NOT IN (SELECT (slot, …) …)`: DuckDB compares
@@ -138,12 +172,7 @@ export async function scanSql(
   const dirty = tasks.filter((t) => t.deletes.some((d) => d.file.content === FileContent.PositionDeletes));
   if (dirty.length > 0) {
     const cached = await cache.positionsOf(
-      dirty.map((t) => ({
-        dataPath: t.file.file_path,
-        deletes: t.deletes
-          .filter((d) => d.file.content === FileContent.PositionDeletes)
-          .map((d) => ({ location: resolve(d.file.file_path), size: Number(d.file.file_size_in_bytes) })),
-      })),
+      dirty.map((t) => positionRequest(t, resolve)),
       (location) => io.localPath(location),
       LOCAL_PATH_CONCURRENCY,
     );
@@ -190,6 +219,16 @@ function nestedStable(c: NestedField, schemas: Schema[] | undefined): boolean {
     const f = s.fields.find((x) => x.id === c.id);
     return f === undefined || JSON.stringify(f.type) === shape;
   });
+}
+
+/** What the delete cache needs to know of a task's position deletes. */
+function positionRequest(t: FileScanTask, resolve: PathResolver): DeletedPositionsRequest {
+  return {
+    dataPath: t.file.file_path,
+    deletes: t.deletes
+      .filter((d) => d.file.content === FileContent.PositionDeletes)
+      .map((d) => ({ location: resolve(d.file.file_path), size: Number(d.file.file_size_in_bytes) })),
+  };
 }
 
 /** (slot, pos) rows of cached deleted positions: each load's table joined to its entries' slots. */

@@ -46,6 +46,29 @@ export async function extractScanFilters(
   return out;
 }
 
+/**
+ * False only when the query surely filters no table's rows: no WHERE clause anywhere and no join
+ * with a condition (DuckDB pushes join keys into the probe side's scan as dynamic filters). A scan
+ * of such a query reads every row of each file, so it may apply deletes in ways that forgo filter
+ * pushdown (scan-view.ts, `fullScan`). A query that does not parse here counts as filtering.
+ */
+export async function mayFilterRows(engine: DuckDBEngine, sql: string): Promise<boolean> {
+  let tree: unknown;
+  try {
+    const r = await engine.query(`SELECT json_serialize_sql(${quoteString(sql)})`);
+    tree = JSON.parse(String(r.rows[0]?.[0]));
+  } catch {
+    return true;
+  }
+  if (!isObj(tree) || tree['error'] === true) return true;
+  let filters = false;
+  visit(tree, (node) => {
+    if (isObj(node['where_clause'])) filters = true;
+    if (node['type'] === 'JOIN' && (isObj(node['condition']) || (Array.isArray(node['using_columns']) && node['using_columns'].length > 0))) filters = true;
+  });
+  return filters;
+}
+
 type Obj = Record<string, unknown>;
 
 function isObj(v: unknown): v is Obj {

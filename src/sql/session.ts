@@ -16,7 +16,7 @@ import { planScan, selectSnapshot, type ScanMetrics, type SnapshotSelector } fro
 import { Table, type TableContext } from '../table/table.js';
 import { NotFoundError, UnsupportedError, ValidationError } from '../errors.js';
 import type { QueryText, Statement, TableFunctionRef, TableRef, TimeTravel } from './ast.js';
-import { extractScanFilters } from './filters.js';
+import { extractScanFilters, mayFilterRows } from './filters.js';
 import { parseScript } from './parser.js';
 import { executeStatement } from './statements.js';
 
@@ -135,7 +135,7 @@ export class SqlSession {
     const edits: { start: number; end: number; text: string }[] = [];
     const created: { kind: 'VIEW' | 'TABLE'; name: string }[] = [];
     const scans: StatementResult['scans'] = [];
-    const pendingScans: { view: string; plan: (filters: UnboundPredicate[]) => Promise<string> }[] = [];
+    const pendingScans: { view: string; plan: (filters: UnboundPredicate[], fullScan: boolean) => Promise<string> }[] = [];
     const release = async (): Promise<void> => {
       for (const c of created.reverse()) await engine.run(`DROP ${c.kind} IF EXISTS ${quoteIdent(c.name)}`).catch(() => undefined);
     };
@@ -158,8 +158,8 @@ export class SqlSession {
         edits.push({ start: ref.start, end: ref.end, text: view + alias });
         pendingScans.push({
           view,
-          plan: async (filters) => {
-            const { sql, metrics } = await this.scanView(resolved, this.context.tables.reader, resolved.resolve, at, filters);
+          plan: async (filters, fullScan) => {
+            const { sql, metrics } = await this.scanView(resolved, this.context.tables.reader, resolved.resolve, at, filters, fullScan);
             scans.push({ table: resolved.label, metrics });
             return sql;
           },
@@ -181,8 +181,9 @@ export class SqlSession {
       let sql = q.sql;
       for (const e of [...edits].sort((a, b) => b.start - a.start)) sql = sql.slice(0, e.start) + e.text + sql.slice(e.end);
       const filters = await extractScanFilters(engine, sql, new Set(pendingScans.map((p) => p.view)));
+      const fullScan = pendingScans.length > 0 && !(await mayFilterRows(engine, sql));
       for (const p of pendingScans) {
-        const viewSql = await p.plan(filters.get(p.view) ?? []);
+        const viewSql = await p.plan(filters.get(p.view) ?? [], fullScan);
         await engine.run(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(p.view)} AS ${viewSql}`);
         created.push({ kind: 'VIEW', name: p.view });
       }
@@ -231,6 +232,8 @@ export class SqlSession {
     resolve: PathResolver,
     at: SourceRead,
     filters: UnboundPredicate[],
+    /** The query reads every row of the table (see mayFilterRows). */
+    fullScan = false,
   ): Promise<{ sql: string; metrics: ScanMetrics }> {
     const selector: SnapshotSelector =
       at.kind !== 'appended' ? at : at.toSnapshotId !== undefined ? { kind: 'id', snapshotId: at.toSnapshotId } : { kind: 'current' };
@@ -256,7 +259,12 @@ export class SqlSession {
           })
         : await planScan(table.metadata, reader, { at, filter, caseSensitive: false });
     return {
-      sql: await scanSql(plan.schema, plan.tasks, reader.io, resolve, { specs: table.metadata['partition-specs'], schemas: table.metadata.schemas, engine: this.context.engine }),
+      sql: await scanSql(plan.schema, plan.tasks, reader.io, resolve, {
+        specs: table.metadata['partition-specs'],
+        schemas: table.metadata.schemas,
+        engine: this.context.engine,
+        fullScan,
+      }),
       metrics: plan.metrics,
     };
   }

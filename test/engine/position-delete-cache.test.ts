@@ -187,3 +187,92 @@ describe('position deletes read through the engine cache', () => {
     expect(await q(wh, `SELECT count(*) FROM db.g`)).toEqual([[50]]);
   });
 });
+
+describe('keep masks: full scans of files with position deletes', () => {
+  it('reads the same rows through keep masks as through the hash probe, across DELETEs and time travel', async () => {
+    const wh = ctx.wh;
+    const cache = PositionDeleteCache.of(wh.engine);
+    await morTable(wh, 'm', 2000);
+    await wh.sql(`DELETE FROM db.m WHERE id % 7 = 3`);
+    const s1 = await snapshotId(wh, 'db.m');
+    await wh.sql(`DELETE FROM db.m WHERE id % 11 = 5 OR id >= 1990`);
+    const full = `SELECT count(*), sum(id), sum(v) FROM db.m`;
+    // A WHERE clause (even one that keeps every row) makes the scan probe the deleted positions.
+    const probed = `SELECT count(*), sum(id), sum(v) FROM db.m WHERE id >= 0`;
+    const [n, sum] = expected(2000, (id) => id % 7 === 3 || id % 11 === 5 || id >= 1990);
+    expect(await q(wh, probed)).toEqual([[n, sum, sum / 2]]);
+    expect(cache.maskCount).toBe(0);
+    expect(await q(wh, full)).toEqual([[n, sum, sum / 2]]);
+    expect(cache.maskCount).toBe(2);
+    // Time travel to fewer deletes asks for other masks, and reads its own rows.
+    const [n1, sum1] = expected(2000, (id) => id % 7 === 3);
+    expect(await q(wh, `SELECT count(*), sum(id) FROM db.m FOR VERSION AS OF ${s1}`)).toEqual([[n1, sum1]]);
+    expect(cache.maskCount).toBe(4);
+    // Rows read whole (not only aggregates) match row for row, in both ways of applying deletes.
+    const rows = await q(wh, `SELECT id, v FROM db.m ORDER BY id`);
+    expect(rows).toEqual(await q(wh, `SELECT id, v FROM db.m WHERE v >= 0 ORDER BY id`));
+    expect(rows).toHaveLength(n);
+    // A join filters the table's rows too (DuckDB pushes join keys into the scan): hash probe, same answer.
+    expect(await q(wh, `SELECT count(*) FROM db.m a JOIN db.m b ON a.id = b.id`)).toEqual([[n]]);
+  });
+
+  it('masks files that read evolved columns: renamed, added with a default, nested fields', async () => {
+    const wh = ctx.wh;
+    await wh.sql(`CREATE TABLE db.ev (id BIGINT, s STRUCT<x: INT, y: STRING>) PARTITIONED BY (bucket(2, id)) TBLPROPERTIES ('write.delete.mode' = 'merge-on-read')`);
+    await wh.sql(`INSERT INTO db.ev SELECT range, {'x': range::INT, 'y': 'r' || range} FROM range(40)`);
+    await wh.sql('ALTER TABLE db.ev RENAME COLUMN s.x TO xx');
+    await wh.sql('ALTER TABLE db.ev ADD COLUMN s.z DOUBLE');
+    await wh.sql('ALTER TABLE db.ev RENAME COLUMN id TO key');
+    await wh.sql(`DELETE FROM db.ev WHERE key % 4 = 1`);
+    const full = await q(wh, `SELECT key, s.xx, s.y, s.z FROM db.ev`);
+    expect(PositionDeleteCache.of(wh.engine).maskCount).toBe(2);
+    const want = [...Array(40).keys()].filter((i) => i % 4 !== 1).map((i) => [i, i, `r${i}`, null]);
+    expect([...full].sort((a, b) => (a[0] as number) - (b[0] as number))).toEqual(want);
+  });
+
+  it('builds a mask as long as the data file says, false exactly at the deleted positions', async () => {
+    const wh = ctx.wh;
+    await morTable(wh, 'k', 500);
+    await wh.sql(`DELETE FROM db.k WHERE id % 9 = 2`);
+    const requests = await requestsOf(wh, 'db.k');
+    const local = (p: string): Promise<string> => wh.io.localPath(p);
+    const cache = new PositionDeleteCache(wh.engine);
+    const masks = await cache.keepMasksOf(
+      await Promise.all(requests.map(async (r) => ({ ...r, localData: await local(r.dataPath) }))),
+      local,
+    );
+    expect(masks.every((m) => m !== undefined)).toBe(true);
+    for (const [i, r] of requests.entries()) {
+      const file = await local(r.dataPath);
+      const rows = (await wh.engine.query(`SELECT num_rows FROM parquet_file_metadata('${file}')`)).rows[0]![0];
+      const mask = await wh.engine.query(`SELECT count(*), list(rowid ORDER BY rowid) FILTER (WHERE NOT __floe_keep) FROM ${masks[i]!}`);
+      expect(Number(mask.rows[0]![0])).toBe(Number(rows));
+      // The deleted positions, read straight from the data file by id.
+      const gone = await wh.engine.query(`SELECT list(file_row_number ORDER BY file_row_number) FROM read_parquet('${file}', file_row_number = true) WHERE id % 9 = 2`);
+      expect(String(mask.rows[0]![1])).toBe(String(gone.rows[0]![0]));
+    }
+    await cache.clear();
+    expect(cache.maskCount).toBe(0);
+  });
+
+  it('drops the least recently used masks beyond its row budget, never those a request uses', async () => {
+    const wh = ctx.wh;
+    await morTable(wh, 'b', 400);
+    await wh.sql(`DELETE FROM db.b WHERE id % 5 = 0`);
+    const requests = await requestsOf(wh, 'db.b');
+    const local = (p: string): Promise<string> => wh.io.localPath(p);
+    const asks = await Promise.all(requests.map(async (r) => ({ ...r, localData: await local(r.dataPath) })));
+    // Each data file holds about 200 rows: a budget of 300 rows keeps one mask.
+    const cache = new PositionDeleteCache(wh.engine, undefined, 300);
+    const [first] = await cache.keepMasksOf([asks[0]!], local);
+    const [second] = await cache.keepMasksOf([asks[1]!], local);
+    expect(cache.maskCount).toBe(1);
+    await expect(wh.engine.query(`SELECT count(*) FROM ${first!}`)).rejects.toThrow(/does not exist/);
+    expect(Number((await wh.engine.query(`SELECT count(*) FROM ${second!}`)).rows[0]![0])).toBeGreaterThan(0);
+    // Both at once are kept while in use.
+    const both = await cache.keepMasksOf(asks, local);
+    expect(cache.maskCount).toBe(2);
+    expect(both[1]).toBe(second);
+    await cache.clear();
+  });
+});
