@@ -15,17 +15,37 @@ export async function extractScanFilters(
   sql: string,
   viewNames: Set<string>,
 ): Promise<Map<string, UnboundPredicate[]>> {
-  const out = new Map<string, UnboundPredicate[]>();
-  if (viewNames.size === 0) return out;
+  return (await scanHints(engine, sql, viewNames)).filters;
+}
+
+/**
+ * The scan filters of extractScanFilters, and `mayFilterRows`: false only when the query surely
+ * filters no table's rows, with no WHERE clause anywhere and no join with a condition (DuckDB
+ * pushes join keys into the probe side's scan as dynamic filters). Scans of such a query read
+ * every row of each file, so they may apply deletes in ways that forgo filter pushdown
+ * (scan-view.ts, `fullScan`). A query that does not parse here may filter.
+ */
+export async function scanHints(
+  engine: DuckDBEngine,
+  sql: string,
+  viewNames: Set<string>,
+): Promise<{ filters: Map<string, UnboundPredicate[]>; mayFilterRows: boolean }> {
+  const filters = new Map<string, UnboundPredicate[]>();
+  if (viewNames.size === 0) return { filters, mayFilterRows: true };
   let tree: unknown;
   try {
     const r = await engine.query(`SELECT json_serialize_sql(${quoteString(sql)})`);
     tree = JSON.parse(String(r.rows[0]?.[0]));
   } catch {
-    return out;
+    return { filters, mayFilterRows: true };
   }
-  if (!isObj(tree) || tree['error'] === true) return out;
+  if (!isObj(tree) || tree['error'] === true) return { filters, mayFilterRows: true };
+  let mayFilterRows = false;
   visit(tree, (node) => {
+    if (isObj(node['where_clause'])) mayFilterRows = true;
+    if (node['type'] === 'JOIN' && (isObj(node['condition']) || (Array.isArray(node['using_columns']) && node['using_columns'].length > 0))) {
+      mayFilterRows = true;
+    }
     if (!('from_table' in node) || !('where_clause' in node)) return;
     const tables: { view: string; names: string[]; safe: boolean }[] = [];
     collectTables(node['from_table'], true, tables, viewNames);
@@ -36,37 +56,14 @@ export async function extractScanFilters(
         if (!t.safe) continue;
         const p = toPredicate(conjunct, (parts) => columnOf(parts, t.names, single));
         if (p) {
-          const list = out.get(t.view);
+          const list = filters.get(t.view);
           if (list) list.push(p);
-          else out.set(t.view, [p]);
+          else filters.set(t.view, [p]);
         }
       }
     }
   });
-  return out;
-}
-
-/**
- * False only when the query surely filters no table's rows: no WHERE clause anywhere and no join
- * with a condition (DuckDB pushes join keys into the probe side's scan as dynamic filters). A scan
- * of such a query reads every row of each file, so it may apply deletes in ways that forgo filter
- * pushdown (scan-view.ts, `fullScan`). A query that does not parse here counts as filtering.
- */
-export async function mayFilterRows(engine: DuckDBEngine, sql: string): Promise<boolean> {
-  let tree: unknown;
-  try {
-    const r = await engine.query(`SELECT json_serialize_sql(${quoteString(sql)})`);
-    tree = JSON.parse(String(r.rows[0]?.[0]));
-  } catch {
-    return true;
-  }
-  if (!isObj(tree) || tree['error'] === true) return true;
-  let filters = false;
-  visit(tree, (node) => {
-    if (isObj(node['where_clause'])) filters = true;
-    if (node['type'] === 'JOIN' && (isObj(node['condition']) || (Array.isArray(node['using_columns']) && node['using_columns'].length > 0))) filters = true;
-  });
-  return filters;
+  return { filters, mayFilterRows };
 }
 
 type Obj = Record<string, unknown>;

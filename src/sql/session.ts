@@ -16,7 +16,7 @@ import { planScan, selectSnapshot, type ScanMetrics, type SnapshotSelector } fro
 import { Table, type TableContext } from '../table/table.js';
 import { NotFoundError, UnsupportedError, ValidationError } from '../errors.js';
 import type { QueryText, Statement, TableFunctionRef, TableRef, TimeTravel } from './ast.js';
-import { extractScanFilters, mayFilterRows } from './filters.js';
+import { scanHints } from './filters.js';
 import { parseScript } from './parser.js';
 import { executeStatement } from './statements.js';
 
@@ -180,10 +180,9 @@ export class SqlSession {
       }
       let sql = q.sql;
       for (const e of [...edits].sort((a, b) => b.start - a.start)) sql = sql.slice(0, e.start) + e.text + sql.slice(e.end);
-      const filters = await extractScanFilters(engine, sql, new Set(pendingScans.map((p) => p.view)));
-      const fullScan = pendingScans.length > 0 && !(await mayFilterRows(engine, sql));
+      const hints = await scanHints(engine, sql, new Set(pendingScans.map((p) => p.view)));
       for (const p of pendingScans) {
-        const viewSql = await p.plan(filters.get(p.view) ?? [], fullScan);
+        const viewSql = await p.plan(hints.filters.get(p.view) ?? [], !hints.mayFilterRows);
         await engine.run(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(p.view)} AS ${viewSql}`);
         created.push({ kind: 'VIEW', name: p.view });
       }
@@ -232,7 +231,7 @@ export class SqlSession {
     resolve: PathResolver,
     at: SourceRead,
     filters: UnboundPredicate[],
-    /** The query reads every row of the table (see mayFilterRows). */
+    /** The query reads every row of the table (see scanHints). */
     fullScan = false,
   ): Promise<{ sql: string; metrics: ScanMetrics }> {
     const selector: SnapshotSelector =
