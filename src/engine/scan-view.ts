@@ -11,6 +11,9 @@ import { KEEP_COLUMN, PositionDeleteCache, type CachedPositions, type DeletedPos
 import { holdsStruct, nestedRead, parquetLayouts, type NestedRead } from './nested-projection.js';
 import { duckdbType, sqlLiteral } from './types.js';
 
+/** A LIMIT no relation reaches (BIGINT's maximum). */
+const NO_LIMIT = '9223372036854775807';
+
 /** Files made local at once before a scan (downloads when storage is remote). */
 const LOCAL_PATH_CONCURRENCY = 8;
 
@@ -134,7 +137,10 @@ export async function scanSql(
   // mask (position-delete-cache.ts): a mask row per data row, no hash probe. Filters above a
   // positional join do not reach the Parquet reader (row groups would no longer be skipped by
   // their statistics), hence full scans only; and a positional join reads its file on one thread,
-  // hence only when there are at least as many such files as DuckDB has threads.
+  // hence only when there are at least as many such files as DuckDB has threads. The mask is read
+  // through a LIMIT that never binds: DuckDB then joins the file's rows, as the Parquet reader
+  // emits them, to the (materialised) mask, instead of scanning both in lockstep, which copies
+  // every data column whenever the file's row groups do not end on DuckDB's 2048-row chunks.
   const positional = tasks.filter((t) => t.deletes.length > 0);
   if (
     options.fullScan === true &&
@@ -151,7 +157,10 @@ export async function scanSql(
       const maskOf = new Map(positional.map((t, i) => [t.file.file_path, masks[i]!]));
       const parts = groups.flatMap((g, gi) =>
         g.dirty
-          ? g.tasks.map((t) => `${readGroup(g, gi, false, [localOf(t)], '__d.')} AS __d POSITIONAL JOIN ${maskOf.get(t.file.file_path)!} AS __m WHERE __m.${KEEP_COLUMN}`)
+          ? g.tasks.map(
+              (t) =>
+                `${readGroup(g, gi, false, [localOf(t)], '__d.')} AS __d POSITIONAL JOIN (SELECT ${KEEP_COLUMN} FROM ${maskOf.get(t.file.file_path)!} LIMIT ${NO_LIMIT}) AS __m WHERE __m.${KEEP_COLUMN}`,
+            )
           : [readGroup(g, gi, false, g.tasks.map(localOf))],
       );
       return `SELECT ${columns.map((f) => quoteIdent(f.name)).join(', ')} FROM (${parts.join(' UNION ALL ')})`;
