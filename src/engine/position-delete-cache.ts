@@ -18,6 +18,9 @@ const DEFAULT_MASK_BUDGET_ROWS = 2_000_000_000;
 /** The in-memory, compressed database that holds keep masks (one per engine's DuckDB instance). */
 const MASK_DB = '__floe_masks';
 
+/** Masks checked by one query (a UNION ALL of one row per mask). */
+const CHECKS_PER_QUERY = 64;
+
 /** The BOOLEAN column of a keep mask: true for a row the deletes keep. */
 export const KEEP_COLUMN = '__floe_keep';
 
@@ -79,6 +82,8 @@ export class PositionDeleteCache {
   private readonly entries = new Map<string, Entry>();
   private readonly loads = new Map<string, Load>();
   private readonly masks = new Map<string, Mask>();
+  /** Keys whose mask failed its check: those files keep the hash probe, without a rebuild per scan. */
+  private readonly unmaskable = new Set<string>();
   private tick = 0;
 
   constructor(
@@ -139,10 +144,10 @@ export class PositionDeleteCache {
    * one row per row of the data file, in file order, false where a position delete applies. A
    * scan then reads a file POSITIONAL JOIN its mask, which costs a fraction of probing a hash table
    * of deleted positions with every row. A mask is keyed like the positions it is built from (an
-   * immutable set of files), its length is the row count in the data file's own Parquet footer
-   * (never the manifest's record_count), and its order is checked against the positions (DuckDB
-   * numbers table rows by insertion, `rowid`). `undefined` for a mask that failed that check, so
-   * the caller falls back to the hash probe.
+   * immutable set of files), it has a row for each row DuckDB reads from the data file (never the
+   * manifest's record_count), and its order is checked against the positions (DuckDB numbers table
+   * rows by insertion, `rowid`). `undefined` for a mask that failed that check, so the caller
+   * falls back to the hash probe.
    */
   async keepMasksOf(
     requests: KeepMaskRequest[],
@@ -152,9 +157,8 @@ export class PositionDeleteCache {
     const keys = requests.map(keyOf);
     const missing = new Map<string, KeepMaskRequest>();
     keys.forEach((k, i) => {
-      if (!this.masks.has(k) && !missing.has(k)) missing.set(k, requests[i]!);
+      if (!this.masks.has(k) && !this.unmaskable.has(k) && !missing.has(k)) missing.set(k, requests[i]!);
     });
-    const failed = new Set<string>();
     if (missing.size > 0) {
       const wanted = [...missing];
       const positions = await this.positionsOf(
@@ -163,35 +167,56 @@ export class PositionDeleteCache {
         concurrency,
       );
       await this.engine.run(`ATTACH IF NOT EXISTS ':memory:' AS ${MASK_DB} (COMPRESS)`);
+      // One row per row of the data file (its footer's count), in order: range() runs on one
+      // thread, so rows go in as it counts. (Built from read_parquet's file_row_number, which
+      // DuckDB reads on several threads, the NOT IN probe was seen to scramble the insertion order;
+      // the check below caught it.)
       const locals = [...new Set(wanted.map(([, r]) => r.localData))];
       const footer = await this.engine.query(`SELECT file_name, num_rows FROM parquet_file_metadata([${locals.map(quoteString).join(', ')}])`);
       const rowsOf = new Map(footer.rows.map((r) => [String(r[0]), Number(r[1])]));
+      const built: { key: string; table: string; deleted: string }[] = [];
       for (let i = 0; i < wanted.length; i++) {
         const [key, r] = wanted[i]!;
         const p = positions[i]!;
         const rows = rowsOf.get(r.localData);
         if (rows === undefined) throw new Error(`no Parquet footer row count for ${r.localData}`);
         const table = `${MASK_DB}.keep_${maskCount++}`;
-        const deleted = `SELECT pos FROM ${quoteIdent(p.table)} WHERE entry = ${p.entry}`;
+        const deleted = `SELECT DISTINCT pos FROM ${quoteIdent(p.table)} WHERE entry = ${p.entry}`;
         await this.engine.run(`CREATE TABLE ${table} AS SELECT range NOT IN (${deleted}) AS ${KEEP_COLUMN} FROM range(${rows})`);
-        const check = await this.engine.query(
-          `SELECT (SELECT count(*) FROM ${table} WHERE NOT ${KEEP_COLUMN} AND rowid NOT IN (${deleted})),
-                  (SELECT count(*) FROM ${table} WHERE NOT ${KEEP_COLUMN}),
-                  (SELECT count(DISTINCT pos) FROM (${deleted}) WHERE pos < ${rows})`,
-        );
-        const [misplaced, masked, expected] = check.rows[0]!.map(Number);
-        if (misplaced !== 0 || masked !== expected) {
-          await this.engine.run(`DROP TABLE ${table}`);
-          failed.add(key);
-          continue;
-        }
-        this.masks.set(key, { table, rows, usedAt: this.tick });
+        built.push({ key, table, deleted });
       }
       // Compression applies at checkpoint: until then a mask holds a byte or more per row.
       await this.engine.run(`CHECKPOINT ${MASK_DB}`);
+      // The check: the rows a mask drops (by rowid, its insertion order) have the count, sum and
+      // sum of squares of the deleted positions within the file; a mask out of order would not.
+      const sums = (rows: string): string => `[count(*), sum(${rows}::HUGEINT), sum(${rows}::HUGEINT * ${rows})]`;
+      const checks: unknown[][] = [];
+      for (let at = 0; at < built.length; at += CHECKS_PER_QUERY) {
+        const part = built.slice(at, at + CHECKS_PER_QUERY);
+        const r = await this.engine.query(
+          part
+            .map(
+              (b, i) =>
+                `SELECT ${at + i} AS i, (SELECT count(*) FROM ${b.table}) AS n,
+                   (SELECT ${sums('rowid')} FROM ${b.table} WHERE NOT ${KEEP_COLUMN}) IS NOT DISTINCT FROM
+                   (SELECT ${sums('pos')} FROM (${b.deleted}) WHERE pos < (SELECT count(*) FROM ${b.table})) AS ok`,
+            )
+            .join(' UNION ALL '),
+        );
+        checks.push(...r.rows);
+      }
+      for (const [i, n, ok] of checks) {
+        const b = built[Number(i)]!;
+        if (ok !== true) {
+          await this.engine.run(`DROP TABLE ${b.table}`);
+          this.unmaskable.add(b.key);
+          continue;
+        }
+        this.masks.set(b.key, { table: b.table, rows: Number(n), usedAt: this.tick });
+      }
     }
     const now = ++this.tick;
-    const out = keys.map((k) => (failed.has(k) ? undefined : this.masks.get(k)));
+    const out = keys.map((k) => (this.unmaskable.has(k) ? undefined : this.masks.get(k)));
     for (const m of out) if (m) m.usedAt = now;
     await this.evictMasks(new Set(out.filter((m) => m !== undefined).map((m) => m.table)));
     return out.map((m) => m?.table);
@@ -203,6 +228,7 @@ export class PositionDeleteCache {
     this.loads.clear();
     this.entries.clear();
     this.masks.clear();
+    this.unmaskable.clear();
     for (const t of tables) await this.engine.run(`DROP TABLE IF EXISTS ${t.startsWith(`${MASK_DB}.`) ? t : quoteIdent(t)}`);
   }
 
