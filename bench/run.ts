@@ -107,14 +107,15 @@ async function ingestAndQuery(wh: Warehouse, dir: string): Promise<void> {
     const ours = sql.replace('SRC', 'bench.lineitem');
     await wh.engine.query(base);
     await wh.sql(ours);
-    const runs = 3;
-    let b = 0;
-    let f = 0;
+    // Alternating runs, the fastest of each side counts (as for ingest).
+    const runs = 5;
+    let b = Infinity;
+    let f = Infinity;
     for (let i = 0; i < runs; i++) {
-      b += (await time(() => wh.engine.query(base)))[0];
-      f += (await time(() => wh.sql(ours)))[0];
+      b = Math.min(b, (await time(() => wh.engine.query(base)))[0]);
+      f = Math.min(f, (await time(() => wh.sql(ours)))[0]);
     }
-    line(`query ${name}: floe / DuckDB read_parquet time`, `${(f / b).toFixed(2)}x`, '<= 1.10x');
+    line(`query ${name}: floe / DuckDB read_parquet time (best of ${runs})`, `${(f / b).toFixed(2)}x`, '<= 1.10x');
   }
   const predicate = `l_shipdate >= DATE '1995-05-10' AND l_shipdate < DATE '1995-05-12' AND l_orderkey < ${Math.floor(ROWS / 2)}`;
   const selective = await wh.sql(`SELECT count(*) FROM bench.lineitem WHERE ${predicate}`);
