@@ -278,30 +278,40 @@ export class PositionDeleteCache {
   }
 
   private async evict(keep: Set<string>): Promise<void> {
-    const budget = this.budget;
-    let total = this.positions;
-    if (total <= budget) return;
-    const byAge = [...this.loads.values()].filter((l) => !keep.has(l.table)).sort((a, b) => a.usedAt - b.usedAt);
-    for (const l of byAge) {
-      if (total <= budget) break;
-      this.loads.delete(l.table);
-      for (const [k, c] of this.entries) if (c.table === l.table) this.entries.delete(k);
-      total -= l.positions;
-      await this.engine.run(`DROP TABLE IF EXISTS ${quoteIdent(l.table)}`);
-    }
+    await dropLeastRecentlyUsed(this.loads, (l) => l.positions, this.budget, keep, async (table) => {
+      this.loads.delete(table);
+      for (const [k, c] of this.entries) if (c.table === table) this.entries.delete(k);
+      await this.engine.run(`DROP TABLE IF EXISTS ${quoteIdent(table)}`);
+    });
   }
 
   private async evictMasks(keep: Set<string>): Promise<void> {
-    let total = 0;
-    for (const m of this.masks.values()) total += m.rows;
-    if (total <= this.maskBudget) return;
-    const byAge = [...this.masks].filter(([, m]) => !keep.has(m.table)).sort((a, b) => a[1].usedAt - b[1].usedAt);
-    for (const [key, m] of byAge) {
-      if (total <= this.maskBudget) break;
+    await dropLeastRecentlyUsed(this.masks, (m) => m.rows, this.maskBudget, keep, async (key, m) => {
       this.masks.delete(key);
-      total -= m.rows;
       await this.engine.run(`DROP TABLE IF EXISTS ${m.table}`);
-    }
+    });
+  }
+}
+
+/**
+ * Drops the least recently used of `items` while their total `weight` exceeds `budget`, never an
+ * item whose table is in `keep`.
+ */
+async function dropLeastRecentlyUsed<V extends { table: string; usedAt: number }>(
+  items: Map<string, V>,
+  weight: (v: V) => number,
+  budget: number,
+  keep: Set<string>,
+  drop: (key: string, v: V) => Promise<void>,
+): Promise<void> {
+  let total = 0;
+  for (const v of items.values()) total += weight(v);
+  if (total <= budget) return;
+  const byAge = [...items].filter(([, v]) => !keep.has(v.table)).sort((a, b) => a[1].usedAt - b[1].usedAt);
+  for (const [key, v] of byAge) {
+    if (total <= budget) break;
+    total -= weight(v);
+    await drop(key, v);
   }
 }
 
