@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
+import { constants as fsConstants, type Dirent } from 'node:fs';
 import { copyFile, link, mkdir, open, readdir, readFile, rename, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { FloeError, IoError, NotFoundError, ValidationError } from '../errors.js';
@@ -150,14 +150,7 @@ export class LocalFileIO implements FileIO {
   async *list(prefix: string): AsyncIterable<FileInfo> {
     const root = this.local(prefix);
     const walk = async function* (dir: string): AsyncGenerator<FileInfo> {
-      let names;
-      try {
-        names = await readdir(dir, { withFileTypes: true });
-      } catch (e) {
-        if (errno(e) === 'ENOENT' || errno(e) === 'ENOTDIR') return;
-        throw fsError(e, dir, 'list');
-      }
-      for (const d of names) {
+      for (const d of (await folderEntries(dir)) ?? []) {
         const p = join(dir, d.name);
         if (d.isDirectory()) yield* walk(p);
         else if (d.isFile()) {
@@ -176,13 +169,8 @@ export class LocalFileIO implements FileIO {
   async removeEmptyFolders(prefix: string): Promise<void> {
     // rmdir removes only an empty folder: a file written meanwhile makes it fail, and it stays.
     const prune = async (dir: string): Promise<void> => {
-      let names;
-      try {
-        names = await readdir(dir, { withFileTypes: true });
-      } catch (e) {
-        if (errno(e) === 'ENOENT' || errno(e) === 'ENOTDIR') return;
-        throw fsError(e, dir, 'list');
-      }
+      const names = await folderEntries(dir);
+      if (names === undefined) return;
       for (const d of names) if (d.isDirectory()) await prune(join(dir, d.name));
       await rmdir(dir).catch((e: unknown) => {
         if (!['ENOTEMPTY', 'EEXIST', 'ENOENT', 'EBUSY'].includes(errno(e) ?? '')) throw fsError(e, dir, 'delete');
@@ -194,6 +182,16 @@ export class LocalFileIO implements FileIO {
 
 /** errno codes of `link()` on file systems that have no hard links (FAT, some FUSE/SMB mounts). */
 const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV']);
+
+/** The entries of a folder; none (undefined) when the folder, or a folder on its path, is missing. */
+async function folderEntries(dir: string): Promise<Dirent[] | undefined> {
+  try {
+    return await readdir(dir, { withFileTypes: true });
+  } catch (e) {
+    if (errno(e) === 'ENOENT' || errno(e) === 'ENOTDIR') return undefined;
+    throw fsError(e, dir, 'list');
+  }
+}
 
 function errno(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException | undefined)?.code;
